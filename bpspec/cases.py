@@ -1,0 +1,137 @@
+"""Case definitions: the schema of ``vectors/cases/*.json`` and how a case becomes step inputs (spec CASE).
+
+A case is data: the network, its conventions, the whole data set, the initial parameters (all numbers
+as exact decimal strings), how many updates to run, which mini-batch each update sees, and which steps
+the vectors record. It is validated on every load (CASE-1); unknown keys are errors, so a typo never
+passes silently.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from bpspec import contract
+from bpspec.errors import InputError
+
+CASE_ID = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+
+REQUIRED = {
+    "case": str, "suite": str, "description": str, "source": str, "spec_ids": list,
+    "layer_sizes": list, "activations": list, "activation_params": dict, "loss": str,
+    "reduction": str, "learning_rate": str, "conventions": dict, "x": list, "y": list,
+    "weights": list, "biases": list, "steps": int, "batches": (list, type(None)), "record": list,
+    "dtypes": list,
+}
+OPTIONAL = {"names": dict, "chain_factors": bool, "notes": str}
+
+#: steps a case may run; bounds the work a (possibly hostile) case file can demand (CASE-3)
+MAX_STEPS = 100_000
+
+
+class CaseError(InputError):
+    """A case definition that breaks the schema; the message names the case and the field."""
+
+
+def validate(case: Mapping[str, Any], where: str = "case") -> dict[str, Any]:
+    """Check a case definition against the schema and the contract (CASE-1, CASE-2, CASE-3)."""
+    if not isinstance(case, Mapping):
+        raise CaseError(f"{where}: a case definition must be a JSON object")
+    name = case.get("case", "?")
+    where = f"{where} ({name})" if where != name else where
+
+    def fail(msg: str) -> CaseError:
+        return CaseError(f"{where}: {msg}")
+
+    unknown = sorted(set(case) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise fail(f"unknown field {unknown[0]!r}")
+    for key, kind in REQUIRED.items():
+        if key not in case:
+            raise fail(f"missing field {key!r}")
+        if not isinstance(case[key], kind) or isinstance(case[key], bool) and kind is int:
+            raise fail(f"field {key!r} has the wrong type")
+    for key, kind in OPTIONAL.items():
+        if key in case and not isinstance(case[key], kind):
+            raise fail(f"field {key!r} has the wrong type")
+    if not CASE_ID.match(case["case"]):
+        raise fail("case id must be lower-case letters, digits and underscores")
+    try:
+        contract.conventions(case["conventions"])
+        step_input(case, case["weights"], case["biases"], 0)
+        contract.check_shapes({**case, "x": case["x"], "y": case["y"]})
+    except contract.ContractError as err:
+        raise fail(str(err)) from None
+    if not 1 <= case["steps"] <= MAX_STEPS:
+        raise fail(f"steps must be 1..{MAX_STEPS}")
+    if not case["record"] or any(not isinstance(s, int) or not 0 <= s < case["steps"] for s in case["record"]):
+        raise fail("record must list step numbers in 0..steps-1")
+    if case["record"] != sorted(set(case["record"])):
+        raise fail("record must be strictly increasing")
+    n = len(case["x"])
+    for i, batch in enumerate(case["batches"] or []):
+        if not batch or any(isinstance(j, bool) or not isinstance(j, int) or not 0 <= j < n for j in batch):
+            raise fail(f"batches[{i}] must list sample indices in 0..{n - 1}")
+    bad = [d for d in case["dtypes"] if d not in contract.DTYPES]
+    if bad:
+        raise fail(f"unknown dtype {bad[0]!r}")
+    for value in _numbers(case):
+        if not isinstance(value, str) or not _DECIMAL.match(value):
+            raise fail(f"number {value!r} is not a plain decimal string")
+    return dict(case)
+
+
+_DECIMAL = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d{1,4})?$")
+
+
+def _numbers(case: Mapping[str, Any]):
+    yield case["learning_rate"]
+    for key in ("x", "y", "weights", "biases"):
+        yield from _flatten(case[key])
+    for value in case["activation_params"].values():
+        yield value
+
+
+def _flatten(nested: Any):
+    if isinstance(nested, list):
+        for item in nested:
+            yield from _flatten(item)
+    else:
+        yield nested
+
+
+def load(path: Path) -> dict[str, Any]:
+    """Read and validate one case file; errors name the file (CASE-1)."""
+    try:
+        case = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CaseError(f"{path}: not a readable JSON case definition ({err})") from None
+    return validate(case, str(path))
+
+
+def batch_indices(case: Mapping[str, Any], s: int) -> list[int]:
+    """Samples seen by update ``s``: the whole set, or ``batches[s mod len(batches)]`` (UPD-3)."""
+    batches = case["batches"]
+    return list(range(len(case["x"]))) if not batches else list(batches[s % len(batches)])
+
+
+def step_input(case: Mapping[str, Any], weights: Any, biases: Any, s: int) -> dict[str, Any]:
+    """The adapter-contract input of update ``s`` from the given parameters (ADP-1, UPD-3)."""
+    rows = batch_indices(case, s)
+    return {
+        "layer_sizes": list(case["layer_sizes"]),
+        "activations": list(case["activations"]),
+        "activation_params": dict(case["activation_params"]),
+        "loss": case["loss"],
+        "reduction": case["reduction"],
+        "learning_rate": case["learning_rate"],
+        "x": [case["x"][i] for i in rows],
+        "y": [case["y"][i] for i in rows],
+        "weights": weights,
+        "biases": biases,
+        "dtype": "float64",
+        "conventions": dict(case["conventions"]),
+    }

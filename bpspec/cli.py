@@ -1,0 +1,62 @@
+"""The ``bpspec`` command line (spec CLI).
+
+Each subcommand lives in its own module with ``add_arguments(parser)`` and ``run(args) -> int``.
+Exit codes (CLI-1): 0 success / all pass, 1 a failure or a stale file, 2 unusable input or usage.
+Every ``InputError`` (bad files, cases, step inputs, options) prints one line on stderr, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from bpspec.errors import InputError
+
+COMMANDS = {
+    "explain": ("bpspec.explain", "print a case step by step, every chain-rule factor named"),
+    "regenerate": ("bpspec.generate.regenerate", "regenerate the golden vectors (or --check them)"),
+    "check": ("bpspec.conformance.run", "run the conformance suite against an implementation"),
+    "export-inputs": ("bpspec.conformance.export", "write every step input as files, for programs in any language"),
+    "bench": ("bpspec.bench", "benchmark implementations against each other, as ratios in one run"),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bpspec", description=__doc__.split("\n")[0])
+    from bpspec import __version__
+
+    parser.add_argument("--version", action="version", version=f"bpspec {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as err:
+            if err.name and err.name.startswith("bpspec"):
+                continue
+            raise
+        p = sub.add_parser(name, help=help_text, description=(mod.__doc__ or help_text).strip().split("\n")[0])
+        mod.add_arguments(p)
+        p.set_defaults(run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except InputError as err:
+        print(f"bpspec {args.command}: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"bpspec {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
