@@ -67,7 +67,9 @@ def validate(case: Mapping[str, Any], where: str = "case") -> dict[str, Any]:
         raise fail(str(err)) from None
     if not 1 <= case["steps"] <= MAX_STEPS:
         raise fail(f"steps must be 1..{MAX_STEPS}")
-    if not case["record"] or any(not isinstance(s, int) or not 0 <= s < case["steps"] for s in case["record"]):
+    record = case["record"]
+    if not record or any(isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < case["steps"]
+                         for s in record):
         raise fail("record must list step numbers in 0..steps-1")
     if case["record"] != sorted(set(case["record"])):
         raise fail("record must be strictly increasing")
@@ -91,8 +93,7 @@ def _numbers(case: Mapping[str, Any]):
     yield case["learning_rate"]
     for key in ("x", "y", "weights", "biases"):
         yield from _flatten(case[key])
-    for value in case["activation_params"].values():
-        yield value
+    yield from case["activation_params"].values()
 
 
 def _flatten(nested: Any):

@@ -18,7 +18,7 @@ COMMANDS = {
     "explain": ("bpspec.explain", "print a case step by step, every chain-rule factor named"),
     "regenerate": ("bpspec.generate.regenerate", "regenerate the golden vectors (or --check them)"),
     "check": ("bpspec.conformance.run", "run the conformance suite against an implementation"),
-    "export-inputs": ("bpspec.conformance.export", "write every step input as files, for programs in any language"),
+    "export-inputs": ("bpspec.conformance.export", "write every step input as files, for any language"),
     "bench": ("bpspec.bench", "benchmark implementations against each other, as ratios in one run"),
 }
 
@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
             if err.name and err.name.startswith("bpspec"):
                 continue
             raise
-        p = sub.add_parser(name, help=help_text, description=(mod.__doc__ or help_text).strip().split("\n")[0])
+        summary = (mod.__doc__ or help_text).strip().split("\n")[0]
+        p = sub.add_parser(name, help=help_text, description=summary)
         mod.add_arguments(p)
         p.set_defaults(run=mod.run)
     return parser

@@ -104,7 +104,8 @@ def shape_of(nested: Any) -> tuple[int, ...]:
 
 def check_shapes(inp: Mapping[str, Any]) -> list[int]:
     """Check every array of a step input against the declared architecture (ADP-4)."""
-    missing = [k for k in INPUT_KEYS if k not in inp and k not in ("activation_params", "conventions", "dtype")]
+    optional = ("activation_params", "conventions", "dtype")
+    missing = [k for k in INPUT_KEYS if k not in inp and k not in optional]
     if missing:
         raise ContractError(f"step input lacks {', '.join(missing)}")
     sizes = check_architecture(inp["layer_sizes"], inp["activations"], inp["loss"], inp["reduction"])

@@ -29,6 +29,9 @@ class Trace:
 
     dps: int
     conventions: dict[str, str]
+    x: Matrix
+    weights: list[Matrix]
+    biases: list[Vector]
     nets: list[Matrix]
     outs: list[Matrix]
     loss_terms: Matrix
@@ -81,7 +84,7 @@ def trace(inp: Mapping[str, Any], dps: int = DEFAULT_DPS) -> Trace:
 
         L = n_layers
         dE_douts, dout_dnets, deltas = [None] * L, [None] * L, [None] * L
-        grad_ws, grad_bs, new_ws, new_bs, delta_ws = [None] * L, [None] * L, [None] * L, [None] * L, [None] * L
+        grad_ws, grad_bs, new_ws, new_bs, delta_ws = ([None] * L for _ in range(5))
         update_bias = conv["bias_update"] == "true"
         for k in reversed(range(L)):
             if k < L - 1:
@@ -101,8 +104,9 @@ def trace(inp: Mapping[str, Any], dps: int = DEFAULT_DPS) -> Trace:
             grad_ws[k], grad_bs[k] = grad_w, grad_b
             new_ws[k] = [[w - eta * g for w, g in zip(wrow, grow, strict=True)]
                          for wrow, grow in zip(ws[k], grad_w, strict=True)]
-            new_bs[k] = [b - eta * g for b, g in zip(bs[k], grad_b, strict=True)] if update_bias else list(bs[k])
-        return Trace(dps, conv, nets, outs, terms, total, dE_douts, dout_dnets, deltas,
+            new_bs[k] = ([b - eta * g for b, g in zip(bs[k], grad_b, strict=True)] if update_bias
+                         else list(bs[k]))
+        return Trace(dps, conv, x, ws, bs, nets, outs, terms, total, dE_douts, dout_dnets, deltas,
                      grad_ws, grad_bs, new_ws, new_bs, delta_ws)
 
 

@@ -1,0 +1,127 @@
+"""The golden-vector file format: writing values, reading and validating files (spec VEC, CERT).
+
+A vector file is a long CSV, one row per scalar: ``case,step,name,value,digits`` (VEC-1). ``value``
+is a decimal string of VALUE_DIGITS significant digits (VEC-2); ``digits`` is how many of them are
+certified (CERT-1). Every load validates the whole file and reports the first problem as one line
+naming the file and line (VEC-4).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import mpmath
+import pandas as pd
+
+from bpspec.errors import InputError
+
+FORMAT_VERSION = 1
+COLUMNS = ("case", "step", "name", "value", "digits")
+VALUE_DIGITS = 30
+"""Significant digits written for every value (VEC-2); certified digits never exceed it (CERT-1)."""
+
+DECIMAL = re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:e[-+][0-9]+)?$")
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\[\],/.+-]*$")
+MAX_FLOAT = 1.7976931348623157e308
+
+
+class VectorFormatError(InputError):
+    """A vector or results file that breaks the format; the message names the file and line."""
+
+
+def format_value(x: mpmath.mpf) -> str:
+    """``x`` rounded once to VALUE_DIGITS significant digits, fixed or scientific (VEC-2)."""
+    return mpmath.nstr(x, VALUE_DIGITS, strip_zeros=False, min_fixed=-4, max_fixed=6)
+
+
+def rows_to_csv(rows: list[tuple[str, int, str, str, int]]) -> bytes:
+    """Serialise rows with the header, LF line ends and no quoting (VEC-1, VEC-3)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(rows)
+    return buf.getvalue().encode("ascii")
+
+
+def read(path: Path | str, columns: tuple[str, ...] = COLUMNS, what: str = "vector file") -> pd.DataFrame:
+    """Load and validate one file of the long format (VEC-4).
+
+    Returns a DataFrame with the columns as written (``value`` kept as the exact string) plus
+    ``ref``, the value as a float64. Any problem raises ``VectorFormatError`` naming file and line.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise VectorFormatError(f"{path}: cannot read {what} ({err.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise VectorFormatError(f"{path}:{line}: not UTF-8 text") from None
+    if text.startswith("\ufeff"):
+        raise VectorFormatError(f"{path}:1: byte-order mark before the header; save as plain UTF-8")
+    if not text.strip():
+        raise VectorFormatError(f"{path}:1: empty {what}; expected the header {','.join(columns)}")
+    lines = text.split("\n")
+    header = lines[0].rstrip("\r")
+    if header != ",".join(columns):
+        raise VectorFormatError(f"{path}:1: header is {header[:80]!r}; expected {','.join(columns)!r}")
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
+                            engine="c", on_bad_lines="error")
+    except (pd.errors.ParserError, ValueError) as err:
+        line = _line_of(str(err))
+        raise VectorFormatError(f"{path}:{line}: malformed CSV row ({_short(err)})") from None
+    return validate(frame, path)
+
+
+def validate(frame: pd.DataFrame, path: Path | str) -> pd.DataFrame:
+    """Check every cell of a freshly read frame; the first bad row is reported by its line (VEC-4)."""
+
+    def fail(mask, problem: str):
+        first = int(mask.to_numpy().nonzero()[0][0])
+        raise VectorFormatError(f"{path}:{first + 2}: {problem(frame.iloc[first])}")
+
+    if frame.empty:
+        raise VectorFormatError(f"{path}:2: no rows after the header")
+    bad = ~frame["case"].str.fullmatch(r"[a-z0-9][a-z0-9_]*")
+    if bad.any():
+        fail(bad, lambda r: f"case {r['case'][:40]!r} is not a case id")
+    bad = ~frame["step"].str.fullmatch(r"0|[1-9][0-9]{0,5}")
+    if bad.any():
+        fail(bad, lambda r: f"step {r['step'][:40]!r} is not a whole number 0..999999")
+    bad = ~frame["name"].str.fullmatch(NAME.pattern[1:-1]) | (frame["name"].str.len() > 200)
+    if bad.any():
+        fail(bad, lambda r: f"name {r['name'][:40]!r} is not a value name")
+    bad = ~frame["value"].str.fullmatch(DECIMAL.pattern[1:-1]) | (frame["value"].str.len() > 64)
+    if bad.any():
+        fail(bad, lambda r: f"value {r['value'][:40]!r} is not a decimal number")
+    ref = pd.to_numeric(frame["value"], errors="coerce")
+    bad = ~ref.abs().le(MAX_FLOAT)
+    if bad.any():
+        fail(bad, lambda r: f"value {r['value'][:40]!r} is outside the float64 range")
+    if "digits" in frame:
+        bad = ~frame["digits"].str.fullmatch(r"[0-9]{1,2}") | (
+            pd.to_numeric(frame["digits"], errors="coerce") > VALUE_DIGITS)
+        if bad.any():
+            fail(bad, lambda r: f"digits {r['digits'][:40]!r} is not a whole number 0..{VALUE_DIGITS}")
+        frame["digits"] = frame["digits"].astype("int64")
+    frame["step"] = frame["step"].astype("int64")
+    dup = frame.duplicated(["case", "step", "name"])
+    if dup.any():
+        fail(dup, lambda r: f"duplicate value {r['case']} step {r['step']} {r['name']}")
+    frame["ref"] = ref.astype("float64")
+    return frame
+
+
+def _line_of(message: str) -> int:
+    m = re.search(r"line (\d+)", message)
+    return int(m.group(1)) if m else 1
+
+
+def _short(err: Exception) -> str:
+    return str(err).strip().splitlines()[-1][:120]
