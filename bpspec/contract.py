@@ -51,7 +51,7 @@ def conventions(given: Mapping[str, Any] | None) -> dict[str, str]:
         raise ContractError(f"unknown convention {unknown[0]!r}; known: {', '.join(CONVENTIONS)}")
     out = {}
     for name, (default, allowed) in CONVENTIONS.items():
-        value = str(given.get(name, default)).lower()
+        value = given.get(name, default)
         if value not in allowed:
             raise ContractError(f"convention {name} = {value!r}; allowed: {', '.join(allowed)}")
         out[name] = value

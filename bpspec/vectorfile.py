@@ -1,9 +1,10 @@
 """The golden-vector file format: writing values, reading and validating files (spec VEC, CERT).
 
-A vector file is a long CSV, one row per scalar: ``case,step,name,value,digits`` (VEC-1). ``value``
-is a decimal string of VALUE_DIGITS significant digits (VEC-2); ``digits`` is how many of them are
-certified (CERT-1). Every load validates the whole file and reports the first problem as one line
-naming the file and line (VEC-4).
+A vector file is a long CSV, one row per scalar: ``case,step,name,value,digits,scale`` (VEC-1).
+``value`` is a decimal string of VALUE_DIGITS significant digits (VEC-2); ``digits`` is how many of
+them are certified (CERT-1); ``scale`` is the value's error scale, to three digits (TOL-4).
+Every load validates the whole file and reports the first problem as one line naming the file and
+line (VEC-4).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pandas as pd
 from bpspec.errors import InputError
 
 FORMAT_VERSION = 1
-COLUMNS = ("case", "step", "name", "value", "digits")
+COLUMNS = ("case", "step", "name", "value", "digits", "scale")
 VALUE_DIGITS = 30
 """Significant digits written for every value (VEC-2); certified digits never exceed it (CERT-1)."""
 
@@ -35,6 +36,11 @@ class VectorFormatError(InputError):
 def format_value(x: mpmath.mpf) -> str:
     """``x`` rounded once to VALUE_DIGITS significant digits, fixed or scientific (VEC-2)."""
     return mpmath.nstr(x, VALUE_DIGITS, strip_zeros=False, min_fixed=-4, max_fixed=6)
+
+
+def format_scale(x: float) -> str:
+    """An error scale to three significant digits (TOL-4)."""
+    return f"{min(abs(x), MAX_FLOAT):.2e}"
 
 
 def rows_to_csv(rows: list[tuple[str, int, str, str, int]]) -> bytes:
@@ -110,6 +116,12 @@ def validate(frame: pd.DataFrame, path: Path | str) -> pd.DataFrame:
         if bad.any():
             fail(bad, lambda r: f"digits {r['digits'][:40]!r} is not a whole number 0..{VALUE_DIGITS}")
         frame["digits"] = frame["digits"].astype("int64")
+    if "scale" in frame:
+        scale = pd.to_numeric(frame["scale"], errors="coerce")
+        bad = ~frame["scale"].str.fullmatch(DECIMAL.pattern[1:-1]) | ~(scale.abs() <= MAX_FLOAT) | (scale < 0)
+        if bad.any():
+            fail(bad, lambda r: f"scale {r['scale'][:40]!r} is not a non-negative decimal number")
+        frame["scale"] = scale.astype("float64")
     frame["step"] = frame["step"].astype("int64")
     dup = frame.duplicated(["case", "step", "name"])
     if dup.any():

@@ -30,6 +30,7 @@ class Trace:
     dps: int
     conventions: dict[str, str]
     x: Matrix
+    y: Matrix
     weights: list[Matrix]
     biases: list[Vector]
     nets: list[Matrix]
@@ -106,7 +107,7 @@ def trace(inp: Mapping[str, Any], dps: int = DEFAULT_DPS) -> Trace:
                          for wrow, grow in zip(ws[k], grad_w, strict=True)]
             new_bs[k] = ([b - eta * g for b, g in zip(bs[k], grad_b, strict=True)] if update_bias
                          else list(bs[k]))
-        return Trace(dps, conv, x, ws, bs, nets, outs, terms, total, dE_douts, dout_dnets, deltas,
+        return Trace(dps, conv, x, y, ws, bs, nets, outs, terms, total, dE_douts, dout_dnets, deltas,
                      grad_ws, grad_bs, new_ws, new_bs, delta_ws)
 
 

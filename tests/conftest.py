@@ -48,7 +48,8 @@ def random_network(index: int, activation: str, loss: str, reduction: str) -> di
         "learning_rate": "0.25",
         "x": [[value() for _ in range(sizes[0])] for _ in range(batch)],
         "y": [[value() for _ in range(sizes[-1])] for _ in range(batch)],
-        "weights": [[[value() for _ in range(a)] for _ in range(b)] for a, b in zip(sizes, sizes[1:], strict=False)],
+        "weights": [[[value() for _ in range(a)] for _ in range(b)]
+                    for a, b in zip(sizes, sizes[1:], strict=False)],
         "biases": [[value() for _ in range(b)] for b in sizes[1:]],
         "conventions": {},
     }

@@ -1,7 +1,8 @@
 """Certified values: each case run at two working precisions (spec CERT-1, CERT-2).
 
 Every value is computed at LOW_DPS and at HIGH_DPS significant digits. The written value is the
-HIGH_DPS result rounded once to VALUE_DIGITS digits; ``digits`` is how many significant digits the
+HIGH_DPS result rounded once to VALUE_DIGITS digits; ``scale`` its error scale (TOL-4, see
+``bpspec.generate.scale``); ``digits`` is how many significant digits the
 two runs agree on, capped at VALUE_DIGITS. The error of a floating-point evaluation shrinks with the
 working precision, so the agreement bounds the error of the lower run, and the higher run is at least
 as good (CERT-1). A value both runs give exactly (an exact zero, a dyadic input copied through) is
@@ -17,16 +18,17 @@ from mpmath import mp
 
 from bpspec.cases import CaseError
 from bpspec.generate.rows import step_rows
+from bpspec.generate.scale import scales
 from bpspec.names import display
 from bpspec.reference import run_case
-from bpspec.vectorfile import VALUE_DIGITS, format_value
+from bpspec.vectorfile import VALUE_DIGITS, format_scale, format_value
 
 LOW_DPS = 50
 HIGH_DPS = 100
 MIN_CERTIFIED = 25
 """Values certified to fewer digits are reported by the generator and justified in the case (CERT-2)."""
 
-Row = tuple[str, int, str, str, int]
+Row = tuple[str, int, str, str, int, str]
 
 
 def agreement(low, high) -> int:
@@ -50,12 +52,15 @@ def certify_case(case: Mapping[str, Any]) -> list[Row]:
     seen: set[tuple[int, str]] = set()
     for s in case["record"]:
         low_rows, high_rows = step_rows(case, low[s][1], s), step_rows(case, high[s][1], s)
+        scale_of = scales(case, high[s][1])
         for (name, lo), (name_hi, hi) in zip(low_rows, high_rows, strict=True):
             shown = display(name, aliases)
             if name != name_hi or (s, shown) in seen:
                 raise CaseError(f"case {case['case']}: value name {shown!r} is not unique at step {s}")
             seen.add((s, shown))
-            rows.append((case["case"], s, shown, format_value(hi), agreement(lo, hi)))
+            scale = scale_of.get(name)
+            rows.append((case["case"], s, shown, format_value(hi), agreement(lo, hi),
+                         format_scale(abs(float(hi)) if scale is None else scale)))
     return rows
 
 

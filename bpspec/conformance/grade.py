@@ -1,0 +1,140 @@
+"""Grading one step's adapter output against the vector rows of that step (spec TOL-1, CHK-2, ADP-2).
+
+Values the adapter returns are compared under the tolerance policy; a quantity it does not return is
+"not checked", never passed (ADP-2); an output of the wrong shape or type fails the case with that
+reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from mpmath import mp
+
+from bpspec.conformance import tolerance
+from bpspec.conformance.index import OUTPUT_KEY
+
+
+class OutputError(Exception):
+    """An adapter result that cannot be graded (missing structure, wrong shape, not numeric)."""
+
+
+@dataclass
+class StepGrade:
+    values: int = 0
+    passed: int = 0
+    failed: int = 0
+    not_checked: int = 0
+    worst_digits: float = float("inf")
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    """Failing values in chain-rule order, at most MAX_FAILURES of them."""
+
+
+MAX_FAILURES = 20
+
+
+def _expected_shape(case: dict, quantity: str, layer: int, batch: int) -> tuple[int, ...]:
+    sizes = case["layer_sizes"]
+    if quantity == "E_total":
+        return ()
+    if quantity in ("net", "out", "delta"):
+        return (batch, sizes[layer])
+    if quantity in ("W", "grad_W", "new_W"):
+        return (sizes[layer], sizes[layer - 1])
+    return (sizes[layer],)
+
+
+def _fetch(out: dict, quantity: str, layer: int) -> Any:
+    value = out[OUTPUT_KEY[quantity]]
+    if quantity == "E_total":
+        return value
+    if not isinstance(value, (list, tuple)) and not hasattr(value, "__getitem__"):
+        raise OutputError(f"{OUTPUT_KEY[quantity]} is {type(value).__name__}, not a list per layer")
+    try:
+        return value[layer - 1]
+    except (IndexError, KeyError, TypeError):
+        raise OutputError(f"{OUTPUT_KEY[quantity]} has no entry for layer {layer}") from None
+
+
+def _as_float(value: Any, where: str, shape: tuple[int, ...]) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise OutputError(f"{where} is not numeric ({type(value).__name__}: {err})") from None
+    if shape == () and arr.shape == (1,):
+        arr = arr.reshape(())
+    if arr.shape != shape:
+        raise OutputError(f"{where} has shape {arr.shape}; expected {shape}")
+    return arr
+
+
+def grade_step(rows: pd.DataFrame, out: dict, case: dict, dtype: str, rtol: float,
+               batch: int, exact: bool = False) -> StepGrade:
+    """Grade one step's graded rows (annotated, in file order) against an adapter result. An
+    ``exact`` adapter's mpmath numbers are compared in mpmath, under the policy of the "exact" dtype."""
+    dtype = "exact" if exact else dtype
+    g = StepGrade(values=len(rows))
+    got = np.full(len(rows), np.nan)
+    checked = np.zeros(len(rows), dtype=bool)
+    ok = np.zeros(len(rows), dtype=bool)
+    tol = np.zeros(len(rows))
+    err = np.full(len(rows), np.nan)
+    ref = rows["ref"].to_numpy()
+    positions = np.arange(len(rows))
+    for (quantity, layer), group in rows.groupby(["quantity", "layer"], sort=False):
+        where = positions[(rows["quantity"] == quantity).to_numpy() & (rows["layer"] == layer).to_numpy()]
+        if OUTPUT_KEY[quantity] not in out:
+            continue
+        label = OUTPUT_KEY[quantity] if quantity == "E_total" else f"{OUTPUT_KEY[quantity]}[{layer - 1}]"
+        shape = _expected_shape(case, quantity, layer, batch)
+        raw = _fetch(out, quantity, layer)
+        i, j = group["i"].to_numpy(), group["j"].to_numpy()
+        checked[where] = True
+        if exact:
+            got[where], err[where] = _exact_errors(raw, group, quantity, label, shape)
+        else:
+            arr = _as_float(raw, label, shape)
+            got[where] = arr[()] if quantity == "E_total" else arr[i] if len(shape) == 1 else arr[i, j]
+            with np.errstate(all="ignore"):
+                err[where] = np.abs(got[where] - ref[where])
+        scale = group["scale"].to_numpy()
+        certified = np.abs(ref[where]) * 10.0 ** -group["digits"].to_numpy()
+        tol[where] = rtol * scale + tolerance.TINY[dtype] + certified
+        ok[where] = err[where] <= tol[where]
+    g.not_checked = int((~checked).sum())
+    g.passed = int((checked & ok).sum())
+    g.failed = int((checked & ~ok).sum())
+    if checked.any():
+        certified = rows["digits"].to_numpy()[checked]
+        digits = tolerance.digits_of_agreement(got[checked], ref[checked], certified)
+        g.worst_digits = float(digits.min())
+    bad = np.flatnonzero(checked & ~ok)
+    if len(bad):
+        order = bad[np.argsort(rows["rank"].to_numpy()[bad], kind="stable")][:MAX_FAILURES]
+        for k in order:
+            r = rows.iloc[k]
+            digits = tolerance.digits_of_agreement(got[k:k + 1], ref[k:k + 1], np.array([r["digits"]]))
+            g.failures.append({
+                "step": int(r["step"]), "name": r["name"], "quantity": r["quantity"],
+                "layer": int(r["layer"]), "got": float(got[k]), "ref": r["value"], "tol": float(tol[k]),
+                "digits": float(digits[0]),
+            })
+    return g
+
+
+def _exact_errors(raw: Any, group: pd.DataFrame, quantity: str, label: str, shape: tuple[int, ...]):
+    """|got - ref| of mpmath results against the written decimal strings, computed in mpmath."""
+    got, err = [], []
+    with mp.workdps(40):
+        for value, i, j in zip(group["value"], group["i"], group["j"], strict=True):
+            try:
+                x = raw if quantity == "E_total" else raw[i] if len(shape) == 1 else raw[i][j]
+                x = mp.mpf(x)
+            except (IndexError, TypeError, ValueError) as error:
+                raise OutputError(f"{label}: cannot read entry ({error})") from None
+            got.append(float(x))
+            err.append(float(abs(x - mp.mpf(value))))
+    return np.array(got), np.array(err)

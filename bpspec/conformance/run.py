@@ -1,0 +1,86 @@
+"""``bpspec check``: run the conformance suite against an implementation (spec CHK-1 .. CHK-4, CLI-1).
+
+Exit 0 when at least one case ran and none failed, 1 when a case failed or none ran, 2 for
+unusable input or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from bpspec import atomic
+from bpspec.contract import DTYPES
+from bpspec.errors import UsageError
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--impl", default="numpy",
+                   help="numpy (default), reference, torch, jax, or module:attr of an adapter")
+    p.add_argument("--dtype", default="float64", help=f"one or more of {', '.join(DTYPES)}, comma-separated")
+    p.add_argument("--suite", action="append", help="a suite to run (repeatable); 'all' includes variants")
+    p.add_argument("--case", default="*", help="only cases whose id matches this glob")
+    p.add_argument("--vectors", type=Path, help="vector folder (default: the shipped vectors)")
+    p.add_argument("--report", nargs=2, action="append", metavar=("FORMAT", "FILE"),
+                   help="also write a json, junit or markdown report (repeatable)")
+    p.add_argument("--verbose", action="store_true", help="list every failing case")
+    p.add_argument("--quiet", action="store_true", help="no progress bar; only failures and the verdict")
+
+
+def run(args: argparse.Namespace) -> int:
+    from bpspec.conformance import report, runner
+    from bpspec.conformance.adapters import resolve
+
+    dtypes = [d.strip() for d in args.dtype.split(",") if d.strip()]
+    bad = [d for d in dtypes if d not in DTYPES]
+    if bad or not dtypes:
+        raise UsageError(f"--dtype {args.dtype!r}: expected one or more of {', '.join(DTYPES)}")
+    for fmt, _ in args.report or []:
+        if fmt not in report.WRITERS:
+            raise UsageError(f"--report {fmt}: expected one of {', '.join(report.WRITERS)}")
+    adapter = resolve(args.impl)
+    suites = runner.select_suites(args.suite, args.vectors)
+    bar = _progress(args, suites)
+    outcomes = []
+    for dtype in dtypes:
+        outcomes += list(runner.run(adapter, dtype, suites, args.case, args.vectors, bar))
+    if bar is not None:
+        bar.close()
+    command = _command(args)
+    if not outcomes:
+        raise UsageError(f"no case matches --case {args.case!r} in {', '.join(suites)}")
+    print(report.terminal(outcomes, command, args.verbose) if not args.quiet else
+          "\n".join(report.first_failure_line(o) for o in outcomes if o.status == "fail"))
+    meta = {"impl": args.impl, "dtype": ",".join(dtypes), "suites": suites, "command": command}
+    for fmt, path in args.report or []:
+        atomic.write(Path(path), report.WRITERS[fmt](outcomes, meta).encode())
+    ran = [o for o in outcomes if o.status != "skip"]
+    failed = [o for o in ran if o.status == "fail"]
+    verdict = "FAIL" if failed or not ran else "PASS"
+    note = "no case ran" if not ran else f"{len(failed)} of {len(ran)} cases failed" if failed else \
+        f"{len(ran)} cases passed"
+    print(f"{verdict}: {note}")
+    return 1 if verdict == "FAIL" else 0
+
+
+def _command(args: argparse.Namespace) -> str:
+    parts = ["bpspec", "check", "--impl", args.impl, "--dtype", args.dtype]
+    for s in args.suite or []:
+        parts += ["--suite", s]
+    if args.vectors:
+        parts += ["--vectors", str(args.vectors)]
+    return shlex.join(parts)
+
+
+def _progress(args: argparse.Namespace, suites: list[str]):
+    if args.quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    from bpspec import vectorset
+
+    total = sum(vectorset.read_manifest(args.vectors or vectorset.default_dir())["suites"][s]["cases"]
+                for s in suites) * len(args.dtype.split(","))
+    return tqdm(total=total, unit="case", desc="check", file=sys.stderr)

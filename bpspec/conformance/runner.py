@@ -1,0 +1,217 @@
+"""Running an adapter over the vector cases (spec CHK-1, CHK-3, TOL-5, ADP-3, ADP-5).
+
+Each recorded step is checked from the golden state at its start, so one error does not snowball
+(CHK-1); a case of several updates is also run free, the adapter chaining its own parameters, and
+graded at every recorded step under the trajectory tolerance (TOL-5).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bpspec import vectorset
+from bpspec.cases import batch_indices, step_input
+from bpspec.conformance import tolerance
+from bpspec.conformance.adapters import Adapter
+from bpspec.conformance.grade import OutputError, StepGrade, grade_step
+from bpspec.conformance.index import STATE, annotate
+
+DEFAULT_EXCLUDED = ("variants",)
+"""Suites run only when named (CNV-4)."""
+
+
+@dataclass
+class Outcome:
+    """One case under one dtype."""
+
+    case: str
+    suite: str
+    dtype: str
+    status: str  # "pass" | "fail" | "skip"
+    reason: str = ""
+    values: int = 0
+    passed: int = 0
+    failed: int = 0
+    not_checked: int = 0
+    worst_digits: float = float("inf")
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    mode: str = ""
+    diagnosis: str = ""
+
+
+def _dtype_array(values: Any, dtype: str) -> np.ndarray:
+    arr = np.asarray(values, dtype=np.float64)
+    if dtype == "bfloat16":
+        import ml_dtypes
+
+        return arr.astype(ml_dtypes.bfloat16)
+    return arr.astype(dtype)
+
+
+def make_input(case: dict, weights: Any, biases: Any, s: int, dtype: str, exact: bool) -> dict:
+    """The step input an adapter receives: the case's numbers in the dtype under test (ADP-1)."""
+    inp = step_input(case, weights, biases, s)
+    inp["dtype"] = dtype
+    if exact:
+        return inp
+    inp["x"], inp["y"] = _dtype_array(inp["x"], dtype), _dtype_array(inp["y"], dtype)
+    inp["weights"] = [_dtype_array(w, dtype) for w in weights]
+    inp["biases"] = [_dtype_array(b, dtype) for b in biases]
+    inp["learning_rate"] = float(inp["learning_rate"])
+    inp["activation_params"] = {k: float(v) for k, v in inp["activation_params"].items()}
+    return inp
+
+
+def golden_state(rows: pd.DataFrame, case: dict, exact: bool) -> tuple[list, list]:
+    """The parameters a recorded step starts from, read from its W and b rows (CHK-1)."""
+    sizes = case["layer_sizes"]
+    column = "value" if exact else "ref"
+    weights = [np.empty((sizes[l], sizes[l - 1]), dtype=object if exact else np.float64)
+               for l in range(1, len(sizes))]
+    biases = [np.empty(sizes[l], dtype=object if exact else np.float64) for l in range(1, len(sizes))]
+    for q, layer, i, j, v in zip(rows["quantity"], rows["layer"], rows["i"], rows["j"], rows[column],
+                                 strict=True):
+        if q == "W":
+            weights[layer - 1][i, j] = v
+        elif q == "b":
+            biases[layer - 1][i] = v
+    if exact:
+        return [w.tolist() for w in weights], [b.tolist() for b in biases]
+    return weights, biases
+
+
+def _call(adapter: Adapter, inp: dict) -> dict:
+    out = adapter.step(inp)
+    if not isinstance(out, dict):
+        raise OutputError(f"the adapter returned {type(out).__name__}, not a dict")
+    return out
+
+
+def _merge(outcome: Outcome, g: StepGrade, mode: str) -> None:
+    outcome.values += g.values
+    outcome.passed += g.passed
+    outcome.failed += g.failed
+    outcome.not_checked += g.not_checked
+    outcome.worst_digits = min(outcome.worst_digits, g.worst_digits)
+    if g.failures and not outcome.failures:
+        outcome.failures = g.failures
+        outcome.mode = mode
+
+
+def check_case(adapter: Adapter, case: dict, rows: pd.DataFrame, dtype: str,
+               prefetched: dict[int, Any] | None = None) -> Outcome:
+    """Grade one case: every recorded step from its golden state, then free-running (CHK-1, TOL-5)."""
+    outcome = Outcome(case["case"], case["suite"], dtype, "pass")
+    reason = None if adapter.exact else tolerance.skip_reason(case, dtype)
+    if reason:
+        outcome.status, outcome.reason = "skip", reason
+        return outcome
+    graded = rows[rows["quantity"] != ""]
+    by_step = {s: part for s, part in graded.groupby("step", sort=True)}
+    r = tolerance.rtol(case, "exact" if adapter.exact else dtype)
+    try:
+        for s in case["record"]:
+            part = by_step.get(s, graded.iloc[:0])
+            if s == 0:
+                weights, biases = case["weights"], case["biases"]
+            else:
+                weights, biases = golden_state(part, case, adapter.exact)
+            out = (prefetched or {}).get(s)
+            if out is None:
+                out = _call(adapter, make_input(case, weights, biases, s, dtype, adapter.exact))
+            elif isinstance(out, BaseException):
+                raise out
+            batch = len(batch_indices(case, s))
+            single = part[~part["quantity"].isin(STATE)]
+            _merge(outcome, grade_step(single, out, case, dtype, r, batch, adapter.exact), "single-step")
+        if case["steps"] > 1 and not outcome.failed:
+            _free_running(adapter, case, by_step, dtype, outcome)
+    except NotImplementedError as err:
+        outcome.status, outcome.reason = "skip", f"unsupported by the adapter: {err}" if str(err) else \
+            "unsupported by the adapter"
+        return outcome
+    except OutputError as err:
+        outcome.status, outcome.reason = "fail", f"unusable result: {err}"
+        return outcome
+    except Exception as err:  # the adapter's own failure fails this case, not the run
+        outcome.status, outcome.reason = "fail", f"the adapter raised {type(err).__name__}: {err}"
+        return outcome
+    if outcome.failed:
+        outcome.status = "fail"
+    return outcome
+
+
+def _free_running(adapter: Adapter, case: dict, by_step: dict, dtype: str, outcome: Outcome) -> None:
+    """Chain the adapter's own updates and grade each recorded step under TOL-5."""
+    weights, biases = case["weights"], case["biases"]
+    record = set(case["record"])
+    for s in range(max(record) + 1):
+        out = _call(adapter, make_input(case, weights, biases, s, dtype, adapter.exact))
+        if s in record and s > 0:
+            r = tolerance.rtol(case, "exact" if adapter.exact else dtype, s, free_running=True)
+            part = by_step.get(s)
+            if part is not None and (adapter.exact or r <= tolerance.RTOL_MAX):
+                state = {"weights": list(weights), "biases": list(biases)}
+                g = grade_step(part, {**out, **state}, case, dtype, r, len(batch_indices(case, s)),
+                               adapter.exact)
+                _merge(outcome, g, "free-running")
+            elif part is not None:
+                outcome.not_checked += len(part)
+        weights, biases = out["new_weights"], out["new_biases"]
+
+
+def select_suites(requested: list[str] | None, folder=None) -> list[str]:
+    available = vectorset.suites(folder)
+    if not requested:
+        return [s for s in available if s not in DEFAULT_EXCLUDED]
+    if requested == ["all"]:
+        return available
+    from bpspec.errors import UsageError
+
+    for s in requested:
+        if s not in available:
+            raise UsageError(f"unknown suite {s!r}; known: {', '.join(available)}, all")
+    return requested
+
+
+def run(adapter: Adapter, dtype: str, suites: list[str], case_glob: str = "*", folder=None,
+        progress=None) -> Iterator[Outcome]:
+    """Every selected case of every selected suite, graded (CHK-1)."""
+    for suite_name in suites:
+        suite = vectorset.load(suite_name, folder)
+        names = [c for c in suite.cases if fnmatch.fnmatchcase(c, case_glob)]
+        if not names:
+            continue
+        values = annotate(suite.values[suite.values["case"].isin(names)], suite.cases)
+        rows_of = {c: part for c, part in values.groupby("case", sort=False)}
+        empty = values.iloc[:0]
+        prefetched = _prefetch(adapter, [suite.cases[c] for c in names], rows_of, dtype)
+        for name in names:
+            rows = rows_of.get(name, empty)
+            yield check_case(adapter, suite.cases[name], rows, dtype, prefetched.get(name))
+            if progress is not None:
+                progress.update(1)
+
+
+def _prefetch(adapter: Adapter, cases: list[dict], rows_of: dict, dtype: str
+              ) -> dict[str, dict[int, Any]]:
+    """Step-0 results of single-step cases through the batched form, where the adapter has one (ADP-5)."""
+    if adapter.step_many is None or adapter.exact:
+        return {}
+    todo = [c for c in cases if c["record"] == [0] and tolerance.skip_reason(c, dtype) is None]
+    if not todo:
+        return {}
+    inputs = [make_input(c, c["weights"], c["biases"], 0, dtype, False) for c in todo]
+    try:
+        results = adapter.step_many(inputs)
+    except Exception:  # fall back to one call per case, which attributes the failure to its case
+        return {}
+    if not isinstance(results, list) or len(results) != len(todo):
+        return {}
+    return {c["case"]: {0: out} for c, out in zip(todo, results, strict=True) if isinstance(out, dict)}

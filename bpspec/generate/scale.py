@@ -1,0 +1,104 @@
+"""Each value's error scale: the same step computed on magnitudes (spec TOL-4).
+
+Rounding every operation of a step with relative error u perturbs each result by at most about
+u * scale, where scale is the step recomputed with every quantity replaced by its first-order error
+magnitude (Higham's componentwise analysis): a sum of products a*b contributes |a|*mag(b) + mag(a)*|b|,
+and every result adds its own |value| for its own rounding. Cancellation shows here and nowhere else:
+(out - y) near convergence, or a gradient summed over samples of both signs, has a scale far above
+its value. The checker's tolerance is rtol * scale (TOL-1), so an ill-conditioned value is allowed
+the error any correct implementation makes, and a well-conditioned one no more.
+
+The activation's second derivative enters through f'(net); for every activation of the spec
+|f''| <= 2|f'|, so mag(f') = 2 |f'| mag(net) + |f'|. Plain Python floats in a fixed order keep the
+result identical on every IEEE machine (VEC-3).
+"""
+
+from __future__ import annotations
+
+from bpspec.reference import Trace
+
+HUGE = 1.7e308
+
+
+def _f(x) -> float:
+    v = abs(float(x))
+    return v if v < HUGE else HUGE
+
+
+def _fm(m) -> list[list[float]]:
+    return [[_f(v) for v in row] for row in m]
+
+
+def _dot_mag(a: list[float], ma: list[float], b: list[float], mb: list[float]) -> float:
+    total = 0.0
+    for x, mx, y, my in zip(a, ma, b, mb, strict=True):
+        total += mx * y + x * my
+    return min(total, HUGE)
+
+
+def scales(case: dict, t: Trace) -> dict[str, float]:
+    """Systematic name -> error scale of every graded value of one step (TOL-4)."""
+    L = len(t.nets)
+    reduction = 1.0 if case["reduction"] == "sum" else 1.0 / len(t.x)
+    eta = abs(float(case["learning_rate"]))
+    ws, bs = [_fm(w) for w in t.weights], [[_f(v) for v in b] for b in t.biases]
+    outs = [_fm(o) for o in t.outs]
+    derivs, deltas = [_fm(d) for d in t.dout_dnets], [_fm(d) for d in t.deltas]
+    grads = [_fm(g) for g in t.dE_douts]
+    terms = _fm(t.loss_terms)
+    x = _fm(t.x)
+    out: dict[str, float] = {}
+
+    def put(name: str, m: list[list[float]]) -> None:
+        for i, row in enumerate(m):
+            for j, v in enumerate(row):
+                out[f"{name}[{i},{j}]"] = min(v, HUGE)
+
+    m_a = x
+    m_nets, m_outs = [], []
+    for l in range(L):
+        m_net = [[_dot_mag(w_row, w_row, a, ma) + b + b for w_row, b in zip(ws[l], bs[l], strict=True)]
+                 for a, ma in zip((x if l == 0 else outs[l - 1]), m_a, strict=True)]
+        m_out = [[d * mn + o for d, mn, o in zip(dr, mr, orow, strict=True)]
+                 for dr, mr, orow in zip(derivs[l], m_net, outs[l], strict=True)]
+        put(f"net[{l + 1}]", m_net)
+        put(f"out[{l + 1}]", m_out)
+        m_nets.append(m_net)
+        m_outs.append(m_out)
+        m_a = m_out
+    y = _fm(t.y)
+    c = {"half_sse": 1.0, "sse": 2.0, "mse": 2.0 / len(y[0])}[case["loss"]]
+    c_grad = (1.0 if t.conventions["mse_grad_factor"] == "1" and case["loss"] == "mse" else c) * reduction
+    miss = [[_f(o - t_) for o, t_ in zip(orow, trow, strict=True)] for orow, trow in zip(t.outs[L - 1], t.y,
+                                                                                          strict=True)]
+    e_mag = sum(c * d * mo + term for drow, mrow, trow in zip(miss, m_outs[L - 1], terms, strict=True)
+                for d, mo, term in zip(drow, mrow, trow, strict=True)) * reduction
+    out["E_total"] = min(e_mag + _f(t.loss), HUGE)
+    m_delta_next = None
+    for l in reversed(range(L)):
+        if l == L - 1:
+            m_g = [[c_grad * (mo + t_) + g for g, mo, t_ in zip(grow, mrow, trow, strict=True)]
+                   for grow, mrow, trow in zip(grads[l], m_outs[l], y, strict=True)]
+        else:
+            cols = list(zip(*ws[l + 1], strict=True))
+            m_g = [[_dot_mag(list(col), list(col), d, md) for col in cols]
+                   for d, md in zip(deltas[l + 1], m_delta_next, strict=True)]
+        m_delta = [[abs(d) * mg + 2 * abs(g) * abs(d) * mn + abs(dl)
+                    for d, mg, g, mn, dl in zip(dr, mgr, gr, mnr, dlr, strict=True)]
+                   for dr, mgr, gr, mnr, dlr in zip(derivs[l], m_g, grads[l], m_nets[l], deltas[l],
+                                                     strict=True)]
+        put(f"delta[{l + 1}]", m_delta)
+        a, m_a = (x, x) if l == 0 else (outs[l - 1], m_outs[l - 1])
+        for j in range(len(ws[l])):
+            grad_b = sum(m_delta[s][j] for s in range(len(m_delta)))
+            out[f"grad_b[{l + 1}][{j}]"] = min(grad_b, HUGE)
+            out[f"new_b[{l + 1}][{j}]"] = min(bs[l][j] + eta * grad_b, HUGE)
+            for k in range(len(ws[l][j])):
+                g = sum(m_delta[s][j] * a[s][k] + deltas[l][s][j] * m_a[s][k]
+                        for s in range(len(m_delta)))
+                out[f"grad_W[{l + 1}][{j},{k}]"] = min(g, HUGE)
+                out[f"new_W[{l + 1}][{j},{k}]"] = min(ws[l][j][k] + eta * g, HUGE)
+                out[f"W[{l + 1}][{j},{k}]"] = ws[l][j][k]
+            out[f"b[{l + 1}][{j}]"] = bs[l][j]
+        m_delta_next = m_delta
+    return out
