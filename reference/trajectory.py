@@ -6,16 +6,17 @@ traces of the steps the case records are returned.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bpspec.cases import step_input
 from bpspec.reference.network import DEFAULT_DPS, Trace, trace
 
 
-def run_case(case: Mapping[str, Any], dps: int = DEFAULT_DPS,
-             record: list[int] | None = None) -> dict[int, tuple[dict[str, Any], Trace]]:
-    """Run ``case["steps"]`` updates; return ``{s: (step input, trace)}`` for each recorded s."""
+def run_case(case: Mapping[str, Any], dps: int = DEFAULT_DPS, record: list[int] | None = None,
+             on_step: Callable[[int], None] | None = None) -> dict[int, tuple[dict[str, Any], Trace]]:
+    """Run the case's updates up to its last recorded step; return ``{s: (step input, trace)}`` for
+    each recorded s. ``on_step(s)`` is called after each step (a progress bar's hook)."""
     wanted = set(case["record"] if record is None else record)
     last = max(wanted) if wanted else -1
     weights, biases = case["weights"], case["biases"]
@@ -26,4 +27,6 @@ def run_case(case: Mapping[str, Any], dps: int = DEFAULT_DPS,
         if s in wanted:
             recorded[s] = (inp, t)
         weights, biases = t.new_weights, t.new_biases
+        if on_step is not None:
+            on_step(s)
     return recorded
