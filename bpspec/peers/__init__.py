@@ -1,0 +1,1 @@
+"""Adapters for peer frameworks (PyTorch, JAX), computing gradients with their own autodiff (spec ADP)."""

@@ -1,0 +1,1 @@
+"""Adapters used by the tests: deliberately broken implementations the checker must reject."""
