@@ -139,4 +139,4 @@ def _run(case: Mapping[str, Any], steps: int, dps: int) -> Trace:
     from tqdm import tqdm
 
     with tqdm(total=steps + 1, desc=case["case"], unit="step", file=sys.stderr, leave=False) as bar:
-        return run_case(case, dps, record=[steps], on_step=lambda s: bar.update(1))[steps][1]
+        return run_case(case, dps, record=[steps], on_step=lambda s, t: bar.update(1))[steps][1]

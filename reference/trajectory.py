@@ -14,9 +14,10 @@ from bpspec.reference.network import DEFAULT_DPS, Trace, trace
 
 
 def run_case(case: Mapping[str, Any], dps: int = DEFAULT_DPS, record: list[int] | None = None,
-             on_step: Callable[[int], None] | None = None) -> dict[int, tuple[dict[str, Any], Trace]]:
+             on_step: Callable[[int, Trace], None] | None = None
+             ) -> dict[int, tuple[dict[str, Any], Trace]]:
     """Run the case's updates up to its last recorded step; return ``{s: (step input, trace)}`` for
-    each recorded s. ``on_step(s)`` is called after each step (a progress bar's hook)."""
+    each recorded s. ``on_step(s, trace)`` is called after each step (for progress bars and running sums)."""
     wanted = set(case["record"] if record is None else record)
     last = max(wanted) if wanted else -1
     weights, biases = case["weights"], case["biases"]
@@ -28,5 +29,5 @@ def run_case(case: Mapping[str, Any], dps: int = DEFAULT_DPS, record: list[int] 
             recorded[s] = (inp, t)
         weights, biases = t.new_weights, t.new_biases
         if on_step is not None:
-            on_step(s)
+            on_step(s, t)
     return recorded

@@ -18,7 +18,7 @@ from mpmath import mp
 
 from bpspec.cases import CaseError
 from bpspec.generate.rows import step_rows
-from bpspec.generate.scale import scales
+from bpspec.generate.scale import ParameterDrift, scales
 from bpspec.names import display
 from bpspec.reference import run_case
 from bpspec.vectorfile import VALUE_DIGITS, format_scale, format_value
@@ -46,13 +46,14 @@ def agreement(low, high) -> int:
 def certify_case(case: Mapping[str, Any]) -> list[Row]:
     """The vector rows of one case: every recorded step, every value, certified (CERT-1, VEC-1)."""
     low = run_case(case, LOW_DPS)
-    high = run_case(case, HIGH_DPS)
+    drift = ParameterDrift(case)
+    high = run_case(case, HIGH_DPS, on_step=drift.update)
     aliases = case.get("names")
     rows: list[Row] = []
     seen: set[tuple[int, str]] = set()
     for s in case["record"]:
         low_rows, high_rows = step_rows(case, low[s][1], s), step_rows(case, high[s][1], s)
-        scale_of = scales(case, high[s][1])
+        scale_of = scales(case, high[s][1], drift.at.get(s))
         for (name, lo), (name_hi, hi) in zip(low_rows, high_rows, strict=True):
             shown = display(name, aliases)
             if name != name_hi or (s, shown) in seen:
