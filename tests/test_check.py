@@ -29,11 +29,13 @@ def test_numpy_passes_every_shipped_vector(capsys, dtype, tmp_path):
     assert {c["status"] for c in data["cases"]} <= {"pass", "skip"}
 
 
-def test_numpy_float16_meets_what_the_policy_allows(capsys):
-    """float16 passes the cases the policy admits and the report says why the rest are skipped (TOL-6)."""
-    code, out, _ = check(capsys, "--impl", "numpy", "--dtype", "float16")
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_numpy_half_precision_meets_what_the_policy_allows(capsys, dtype):
+    """float16 and bfloat16 pass the cases the policy admits and the report says why the rest are
+    skipped (TOL-6)."""
+    code, out, _ = check(capsys, "--impl", "numpy", "--dtype", dtype)
     assert code == 0, out
-    assert "skipped" in out and "float16 cannot meet it" in out
+    assert "skipped" in out and f"{dtype} cannot meet it" in out
 
 
 def test_numpy_variants_suite_on_request(capsys):

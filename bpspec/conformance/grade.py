@@ -2,7 +2,8 @@
 
 Values the adapter returns are compared under the tolerance policy; a quantity it does not return is
 "not checked", never passed (ADP-2); an output of the wrong shape or type fails the case with that
-reason.
+reason. A results file (ADP-7) marks the values it holds with a ``present`` mask, so that a missing
+row is "not checked" while a NaN it states fails.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ class StepGrade:
 MAX_FAILURES = 20
 
 
-def _expected_shape(case: dict, quantity: str, layer: int, batch: int) -> tuple[int, ...]:
+def expected_shape(case: dict, quantity: str, layer: int, batch: int) -> tuple[int, ...]:
+    """Shape of one layer's entry of the output key of ``quantity`` (ADP-2)."""
     sizes = case["layer_sizes"]
     if quantity == "E_total":
         return ()
@@ -72,9 +74,11 @@ def _as_float(value: Any, where: str, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def grade_step(rows: pd.DataFrame, out: dict, case: dict, dtype: str, rtol: float,
-               batch: int, exact: bool = False) -> StepGrade:
+               batch: int, exact: bool = False, present: np.ndarray | None = None) -> StepGrade:
     """Grade one step's graded rows (annotated, in file order) against an adapter result. An
-    ``exact`` adapter's mpmath numbers are compared in mpmath, under the policy of the "exact" dtype."""
+    ``exact`` adapter's mpmath numbers are compared in mpmath, under the policy of the "exact" dtype.
+    ``present``, aligned with ``rows``, marks the values a results file holds; the others are not
+    checked (ADP-2, ADP-7)."""
     dtype = "exact" if exact else dtype
     g = StepGrade(values=len(rows))
     got = np.full(len(rows), np.nan)
@@ -89,10 +93,10 @@ def grade_step(rows: pd.DataFrame, out: dict, case: dict, dtype: str, rtol: floa
         if OUTPUT_KEY[quantity] not in out:
             continue
         label = OUTPUT_KEY[quantity] if quantity == "E_total" else f"{OUTPUT_KEY[quantity]}[{layer - 1}]"
-        shape = _expected_shape(case, quantity, layer, batch)
+        shape = expected_shape(case, quantity, layer, batch)
         raw = _fetch(out, quantity, layer)
         i, j = group["i"].to_numpy(), group["j"].to_numpy()
-        checked[where] = True
+        checked[where] = True if present is None else present[where]
         if exact:
             got[where], err[where] = _exact_errors(raw, group, quantity, label, shape)
         else:

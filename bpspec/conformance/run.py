@@ -1,5 +1,7 @@
 """``bpspec check``: run the conformance suite against an implementation (spec CHK-1 .. CHK-4, CLI-1).
 
+``--impl`` calls an adapter (ADP-1); ``--results FILE`` grades a results file instead (ADP-7).
+
 Exit 0 when at least one case ran and none failed, 1 when a case failed or none ran, 2 for
 unusable input or usage.
 """
@@ -17,8 +19,11 @@ from bpspec.errors import UsageError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--impl", default="numpy",
-                   help="numpy (default), reference, torch, jax, or module:attr of an adapter")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--impl", default="numpy",
+                        help="numpy (default), reference, torch, jax, or module:attr of an adapter")
+    source.add_argument("--results", type=Path, metavar="FILE",
+                        help="grade a results file written by a program (spec ADP-7) instead of an adapter")
     p.add_argument("--dtype", default="float64", help=f"one or more of {', '.join(DTYPES)}, comma-separated")
     p.add_argument("--suite", action="append", help="a suite to run (repeatable); 'all' includes variants")
     p.add_argument("--case", default="*", help="only cases whose id matches this glob")
@@ -40,12 +45,22 @@ def run(args: argparse.Namespace) -> int:
     for fmt, _ in args.report or []:
         if fmt not in report.WRITERS:
             raise UsageError(f"--report {fmt}: expected one of {', '.join(report.WRITERS)}")
-    adapter = resolve(args.impl)
+    if args.results:
+        from bpspec.conformance import results
+
+        if len(dtypes) > 1:
+            raise UsageError(f"--dtype {args.dtype!r}: a results file is graded in one dtype")
+        rows = results.load(args.results)
+    else:
+        adapter = resolve(args.impl)
     suites = runner.select_suites(args.suite, args.vectors)
     bar = _progress(args, suites)
-    outcomes = []
-    for dtype in dtypes:
-        outcomes += list(runner.run(adapter, dtype, suites, args.case, args.vectors, bar))
+    outcomes, notes = [], []
+    if args.results:
+        outcomes, notes = results.grade(rows, args.results, dtypes[0], suites, args.case, args.vectors, bar)
+    else:
+        for dtype in dtypes:
+            outcomes += list(runner.run(adapter, dtype, suites, args.case, args.vectors, bar))
     if bar is not None:
         bar.close()
     command = _command(args)
@@ -53,7 +68,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"no case matches --case {args.case!r} in {', '.join(suites)}")
     print(report.terminal(outcomes, command, args.verbose) if not args.quiet else
           "\n".join(report.first_failure_line(o) for o in outcomes if o.status == "fail"))
-    meta = {"impl": args.impl, "dtype": ",".join(dtypes), "suites": suites, "command": command}
+    for note in notes:
+        print(note)
+    impl = f"results {args.results}" if args.results else args.impl
+    meta = {"impl": impl, "dtype": ",".join(dtypes), "suites": suites, "command": command}
     for fmt, path in args.report or []:
         atomic.write(Path(path), report.WRITERS[fmt](outcomes, meta).encode())
     ran = [o for o in outcomes if o.status != "skip"]
@@ -66,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _command(args: argparse.Namespace) -> str:
-    parts = ["bpspec", "check", "--impl", args.impl, "--dtype", args.dtype]
+    source = ["--results", str(args.results)] if args.results else ["--impl", args.impl]
+    parts = ["bpspec", "check", *source, "--dtype", args.dtype]
     for s in args.suite or []:
         parts += ["--suite", s]
     if args.vectors:

@@ -71,12 +71,14 @@ class ParameterDrift:
 
 
 def scales(case: dict, t: Trace, drift: tuple[list, list] | None = None) -> dict[str, float]:
-    """Systematic name -> error scale of every graded value of one step (TOL-4); ``drift`` gives the
-    parameters' running scales for the state rows of a later step (TOL-5)."""
+    """Systematic name -> error scale of every graded value of one step (TOL-4). ``drift`` gives the
+    parameters' running scales at a later step of a trajectory; they replace |W| and |b| as the
+    parameters' error magnitudes, so one scale serves the single-step and free-running checks (TOL-5)."""
     L = len(t.nets)
     reduction = 1.0 if case["reduction"] == "sum" else 1.0 / len(t.x)
     eta = abs(float(case["learning_rate"]))
     ws, bs = [_fm(w) for w in t.weights], [[_f(v) for v in b] for b in t.biases]
+    m_ws, m_bs = drift if drift else (ws, bs)
     outs = [_fm(o) for o in t.outs]
     derivs, deltas = [_fm(d) for d in t.dout_dnets], [_fm(d) for d in t.deltas]
     grads = [_fm(g) for g in t.dE_douts]
@@ -92,7 +94,8 @@ def scales(case: dict, t: Trace, drift: tuple[list, list] | None = None) -> dict
     m_a = x
     m_nets, m_outs = [], []
     for l in range(L):
-        m_net = [[_c(_dot_mag(w_row, w_row, a, ma) + b + b) for w_row, b in zip(ws[l], bs[l], strict=True)]
+        m_net = [[_c(_dot_mag(w_row, mw_row, a, ma) + b + mb)
+                  for w_row, mw_row, b, mb in zip(ws[l], m_ws[l], bs[l], m_bs[l], strict=True)]
                  for a, ma in zip((x if l == 0 else outs[l - 1]), m_a, strict=True)]
         m_out = [[_c(d * mn + o) for d, mn, o in zip(dr, mr, orow, strict=True)]
                  for dr, mr, orow in zip(derivs[l], m_net, outs[l], strict=True)]
@@ -115,8 +118,8 @@ def scales(case: dict, t: Trace, drift: tuple[list, list] | None = None) -> dict
             m_g = [[_c(c_grad * (mo + t_) + g) for g, mo, t_ in zip(grow, mrow, trow, strict=True)]
                    for grow, mrow, trow in zip(grads[l], m_outs[l], y, strict=True)]
         else:
-            cols = list(zip(*ws[l + 1], strict=True))
-            m_g = [[_dot_mag(list(col), list(col), d, md) for col in cols]
+            cols, m_cols = list(zip(*ws[l + 1], strict=True)), list(zip(*m_ws[l + 1], strict=True))
+            m_g = [[_dot_mag(list(col), list(m_col), d, md) for col, m_col in zip(cols, m_cols, strict=True)]
                    for d, md in zip(deltas[l + 1], m_delta_next, strict=True)]
         m_delta = [[_c(d * mg + 2 * g * d * mn + dl)
                     for d, mg, g, mn, dl in zip(dr, mgr, gr, mnr, dlr, strict=True)]
@@ -127,13 +130,13 @@ def scales(case: dict, t: Trace, drift: tuple[list, list] | None = None) -> dict
         for j in range(len(ws[l])):
             grad_b = _c(sum(m_delta[s][j] for s in range(len(m_delta))))
             out[f"grad_b[{l + 1}][{j}]"] = grad_b
-            out[f"new_b[{l + 1}][{j}]"] = _c(bs[l][j] + eta * grad_b)
+            out[f"new_b[{l + 1}][{j}]"] = _c(m_bs[l][j] + eta * grad_b)
             for k in range(len(ws[l][j])):
                 g = _c(sum(m_delta[s][j] * a[s][k] + deltas[l][s][j] * m_a[s][k]
                            for s in range(len(m_delta))))
                 out[f"grad_W[{l + 1}][{j},{k}]"] = g
-                out[f"new_W[{l + 1}][{j},{k}]"] = _c(ws[l][j][k] + eta * g)
-                out[f"W[{l + 1}][{j},{k}]"] = drift[0][l][j][k] if drift else ws[l][j][k]
-            out[f"b[{l + 1}][{j}]"] = drift[1][l][j] if drift else bs[l][j]
+                out[f"new_W[{l + 1}][{j},{k}]"] = _c(m_ws[l][j][k] + eta * g)
+                out[f"W[{l + 1}][{j},{k}]"] = m_ws[l][j][k]
+            out[f"b[{l + 1}][{j}]"] = m_bs[l][j]
         m_delta_next = m_delta
     return out

@@ -1,0 +1,148 @@
+"""``bpspec export-inputs``: every check's input as plain data files, for a program in any language
+(spec ADP-6, CHK-1, TOL-5, UPD-3).
+
+``steps.jsonl`` holds one step input (ADP-1) per single-step check: the case's parameters at step 0,
+the vectors' golden W and b at a later recorded step (CHK-1). ``trajectories.jsonl`` holds one
+free-running run per case of several updates: the step-0 input with the whole data set, the batch
+schedule and the recorded steps (TOL-5, UPD-3). Every number is an exact decimal string (NUM-1). The
+folder is written as one (VEC-6), with a generated README and a manifest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+from pathlib import Path
+
+from bpspec import __version__, atomic, vectorset
+from bpspec.contract import DTYPES
+from bpspec.errors import InputError, UsageError
+
+FORMAT_VERSION = 1
+STEPS, TRAJECTORIES, README, MANIFEST = "steps.jsonl", "trajectories.jsonl", "README.md", "MANIFEST.json"
+
+README_TEXT = """\
+# bpspec inputs ({dtype})
+
+Written by `bpspec export-inputs` (bpspec {version}); the protocol is spec/adapter.md, ADP-6 and ADP-7.
+
+- `{steps}`: one JSON object per line, one per single-step check ({n_steps} lines): `case`, `step`,
+  `suite` and the step input of the adapter contract (ADP-1). Compute that one step from exactly
+  these parameters and report it in `single` mode.
+- `{trajectories}`: one JSON object per case of several updates ({n_traj} lines): the step-0 input,
+  but `x` and `y` hold the whole data set; update s uses the rows `batches[s % len(batches)]`
+  (all rows when `batches` is null). Run `steps_to_run` updates, each from the parameters the
+  previous one produced, and report every step of `record` after 0 in `free` mode, with the
+  parameters `W`, `b` that step started from.
+- Every number is a decimal string: parse it exactly, round once to `dtype`.
+
+Write a CSV with the header `case,step,name,value,mode` and one row per value, names as in
+spec/notation.md NOT-2 (`net[l][s,j]`, `out[l][s,j]`, `delta[l][s,j]`, `E_total`, `grad_W[l][j,k]`,
+`grad_b[l][j]`, `new_W[l][j,k]`, `new_b[l][j]`, and in free mode `W[l][j,k]`, `b[l][j]`), quoted
+where they hold a comma. Then grade it:
+
+    bpspec check --results RESULTS.csv --dtype {dtype}{vectors}
+"""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, required=True, help="folder to write the input files to")
+    p.add_argument("--suite", action="append", help="a suite to export (repeatable); 'all' includes variants")
+    p.add_argument("--case", default="*", help="only cases whose id matches this glob")
+    p.add_argument("--dtype", default="float64", help=f"the dtype to compute in: one of {', '.join(DTYPES)}")
+    p.add_argument("--vectors", type=Path, help="vector folder (default: the shipped vectors)")
+
+
+def step_records(suite: vectorset.Suite, names: list[str], dtype: str) -> list[dict]:
+    """One input per recorded step of each case, from the golden state at its start (CHK-1)."""
+    from bpspec.conformance.index import STATE, annotate
+    from bpspec.conformance.runner import golden_state, make_input
+
+    values = annotate(suite.values[suite.values["case"].isin(names)], suite.cases)
+    state = values[values["quantity"].isin(STATE)]
+    parts = {key: part for key, part in state.groupby(["case", "step"], sort=False)}
+    records = []
+    for name in names:
+        case = suite.cases[name]
+        for s in case["record"]:
+            if s == 0:
+                weights, biases = case["weights"], case["biases"]
+            else:
+                weights, biases = golden_state(parts[(name, s)], case, exact=True)
+            inp = make_input(case, weights, biases, s, dtype, exact=True)
+            records.append({"case": name, "step": s, "suite": suite.name, **inp})
+    return records
+
+
+def trajectory_record(case: dict, dtype: str) -> dict:
+    """The free-running run of a case: step-0 input over the whole data set (TOL-5, UPD-3)."""
+    from bpspec.conformance.runner import make_input
+
+    inp = make_input(case, case["weights"], case["biases"], 0, dtype, exact=True)
+    inp["x"], inp["y"] = case["x"], case["y"]
+    return {"case": case["case"], "suite": case["suite"], **inp, "batches": case["batches"],
+            "record": case["record"], "steps_to_run": max(case["record"]) + 1}
+
+
+def build(dtype: str, suites: list[str], case_glob: str = "*", folder: Path | None = None
+          ) -> dict[str, bytes]:
+    """The bytes of every file of an export folder (ADP-6)."""
+    from bpspec.conformance.tolerance import skip_reason
+
+    steps, trajectories, skipped = [], [], {}
+    for suite_name in suites:
+        suite = vectorset.load(suite_name, folder)
+        names = []
+        for name, case in suite.cases.items():
+            if not fnmatch.fnmatchcase(name, case_glob):
+                continue
+            reason = skip_reason(case, dtype)
+            if reason:
+                skipped[name] = reason
+                continue
+            names.append(name)
+            if max(case["record"]) > 0:
+                trajectories.append(trajectory_record(case, dtype))
+        steps += step_records(suite, names, dtype)
+    if not steps and not skipped:
+        raise UsageError(f"no case matches --case {case_glob!r} in {', '.join(suites)}")
+    files = {STEPS: _jsonl(steps), TRAJECTORIES: _jsonl(trajectories)}
+    vectors = f" --vectors {folder}" if folder else ""
+    files[README] = README_TEXT.format(dtype=dtype, version=__version__, steps=STEPS, n_steps=len(steps),
+                                       trajectories=TRAJECTORIES, n_traj=len(trajectories),
+                                       vectors=vectors).encode()
+    manifest = {
+        "format_version": FORMAT_VERSION, "generator": f"bpspec {__version__}", "dtype": dtype,
+        "suites": suites, "case_glob": case_glob,
+        "vectors_manifest_sha256": vectorset.sha256((Path(folder or vectorset.default_dir())
+                                                     / vectorset.MANIFEST).read_bytes()),
+        "counts": {"cases": len({r["case"] for r in steps}), "steps": len(steps),
+                   "trajectories": len(trajectories), "skipped": len(skipped)},
+        "skipped": skipped,
+        "files": {name: {"sha256": vectorset.sha256(content), "bytes": len(content)}
+                  for name, content in files.items()},
+    }
+    files[MANIFEST] = (json.dumps(manifest, indent=1) + "\n").encode()
+    return files
+
+
+def _jsonl(records: list[dict]) -> bytes:
+    return "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records).encode()
+
+
+def run(args: argparse.Namespace) -> int:
+    from bpspec.conformance.runner import select_suites
+
+    if args.dtype not in DTYPES:
+        raise UsageError(f"--dtype {args.dtype!r}: expected one of {', '.join(DTYPES)}")
+    suites = select_suites(args.suite, args.vectors)
+    files = build(args.dtype, suites, args.case, args.vectors)
+    try:
+        atomic.commit(args.out, files)
+    except OSError as err:
+        raise InputError(f"{args.out}: cannot write the inputs ({err.strerror or err})") from None
+    counts = json.loads(files[MANIFEST])["counts"]
+    print(f"wrote {counts['steps']} step inputs and {counts['trajectories']} trajectories of "
+          f"{counts['cases']} cases to {args.out} ({counts['skipped']} cases not graded in {args.dtype})")
+    return 0

@@ -1,0 +1,214 @@
+"""One training step on arrays, for one network or a stack of same-shaped networks at once (spec
+FWD-1, FWD-2, LOSS-4, BWD-1, BWD-2, BWD-3, GRD-1, GRD-2, UPD-1, UPD-2, CNV-1, CNV-2, CNV-3).
+
+Shapes. ``step`` takes x (C, B, n_in), y (C, B, n_out), weights[l] (C, out, in), biases[l] (C, out)
+and a learning rate that is a scalar or one per case (C,): C independent networks of one shape,
+computed together. Without the leading case axis (x (B, n_in), ...) it is one network.
+
+Layout. Inside, the case axis is moved last, so every elementwise operation, contraction (einsum)
+and sum runs with unit stride along the C cases: 100,000 2-2-2 networks become a few arrays of
+length 100,000, not 100,000 tiny matrices (np.matmul on such a stack is several times slower).
+
+Determinism. With the case axis innermost, every contraction and sum accumulates sequentially in
+index order, for each case on its own. A single case is computed as a stack of two copies: with a
+case axis of length 1 NumPy makes the summed index the inner loop and switches to blocked SIMD
+sums, which round differently. A case's numbers therefore never depend on what it is stacked with:
+stacked and unstacked results are bitwise identical.
+
+Accumulation policy: float64 and float32 accumulate in the dtype; float16 and bfloat16 accumulate
+products and sums in float32 and round once (``bpspec.impl.dtypes``).
+
+Memory. Fresh memory is dear: every 4 KiB page faults in on first touch, and for 100,000 2-2-2
+networks the faults of thirty separately allocated arrays cost more than the arithmetic. So the
+intermediates of a step that are not results (the inputs moved to the case-last layout, f'(net),
+the hidden dE/dout) live in this thread's scratch ``Workspace``, kept from call to call, and the
+results are written into one new block per step. A caller that steps repeatedly can pass its own
+Workspace for the results too; they are then views into it, valid until its next use.
+
+Underflow. The step runs under ``np.errstate(under="ignore")``: gradual underflow gives the correctly
+rounded result, so it is never an error here. Overflow and invalid operations keep the caller's
+settings; they only happen when a true intermediate exceeds the dtype's range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bpspec import contract
+from bpspec.impl.activations import ACTIVATIONS, leaky_relu
+from bpspec.impl.dtypes import accumulator, resolve
+from bpspec.impl.losses import LOSSES
+from bpspec.impl.workspace import ALIGN, Workspace, scratch
+
+
+@dataclass(frozen=True)
+class Network:
+    """Everything a step needs besides its arrays; names and conventions checked (ADP-1, CNV)."""
+
+    activations: tuple[str, ...]
+    loss: str
+    reduction: str = "sum"
+    activation_params: Mapping[str, Any] = field(default_factory=dict)
+    conventions: Mapping[str, str] = field(default_factory=dict)
+    dtype: str = "float64"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "activations", tuple(self.activations))
+        object.__setattr__(self, "conventions", contract.conventions(self.conventions))
+        object.__setattr__(self, "activation_params", dict(self.activation_params or {}))
+        for name in self.activations:
+            if name not in ACTIVATIONS:
+                raise contract.ContractError(f"unknown activation {name!r}")
+        if self.loss not in LOSSES:
+            raise contract.ContractError(f"unknown loss {self.loss!r}")
+        if self.reduction not in contract.REDUCTIONS:
+            raise contract.ContractError(f"unknown reduction {self.reduction!r}")
+        try:
+            leaky_relu.slope(self.activation_params)
+        except (TypeError, ValueError) as err:
+            raise contract.ContractError(f"activation_params: {err}") from None
+        resolve(self.dtype)
+
+    @property
+    def np_dtype(self) -> np.dtype:
+        return resolve(self.dtype)
+
+
+@dataclass
+class Step:
+    """Every array of one step, per non-input layer where it is a list (ADP-2)."""
+
+    nets: list[np.ndarray]
+    outs: list[np.ndarray]
+    deltas: list[np.ndarray]
+    loss: Any
+    grad_weights: list[np.ndarray]
+    grad_biases: list[np.ndarray]
+    new_weights: list[np.ndarray]
+    new_biases: list[np.ndarray]
+
+
+_LISTS = ("nets", "outs", "deltas", "grad_weights", "grad_biases", "new_weights", "new_biases")
+
+
+def step(network: Network, x: Any, y: Any, weights: Sequence[Any], biases: Sequence[Any],
+         learning_rate: Any, workspace: Workspace | None = None) -> Step:
+    """One gradient-descent step of one network, or of C same-shaped ones given a leading case axis."""
+    dt = network.np_dtype
+    stacked = np.ndim(x) == 3
+    n_cases = np.shape(x)[0] if stacked else 1
+    width = 2 if n_cases == 1 else n_cases
+    batch, sizes = np.shape(x)[-2], [np.shape(x)[-1], *(np.shape(b)[-1] for b in biases)]
+    results = Workspace() if workspace is None else workspace
+    results.reset(_result_nbytes(sizes, batch, width, dt))
+    temporary = scratch()
+    temporary.reset()
+
+    def last(a: Any) -> np.ndarray:
+        a = np.asarray(a, dtype=dt)
+        a = np.moveaxis(a, 0, -1) if stacked else a[..., None]
+        copy = temporary.take((*a.shape[:-1], width), dt)
+        np.copyto(copy, a)
+        return copy
+
+    eta = np.asarray(learning_rate, dtype=dt)
+    result = step_cases_last(network, last(x), last(y), [last(w) for w in weights],
+                             [last(b) for b in biases],
+                             last(np.broadcast_to(eta, (n_cases,)) if stacked else eta),
+                             results, temporary)
+
+    def back(a: np.ndarray) -> np.ndarray:
+        return np.moveaxis(a[..., :n_cases], -1, 0) if stacked else a[..., 0]
+
+    loss = back(result.loss) if stacked else result.loss[0]
+    return Step(loss=loss, **{k: [back(a) for a in getattr(result, k)] for k in _LISTS})
+
+
+def step_cases_last(network: Network, x: np.ndarray, y: np.ndarray, weights: Sequence[np.ndarray],
+                    biases: Sequence[np.ndarray], eta: np.ndarray, workspace: Workspace | None = None,
+                    temporary: Workspace | None = None) -> Step:
+    """The step on contiguous arrays of ``network.np_dtype`` with the case axis last: x (B, n_in, C),
+    y (B, n_out, C), weights[l] (out, in, C), biases[l] (out, C), eta (C,); results likewise, loss
+    (C,). Bitwise reproducible for C >= 2 (see the module docstring). The results are cut from
+    ``workspace``, the intermediates nobody sees from ``temporary``; either is newly allocated
+    memory when not given."""
+    dt = network.np_dtype
+    acc = accumulator(dt)
+
+    def new(shape: tuple[int, ...], space: Workspace | None = workspace) -> np.ndarray:
+        return np.empty(shape, dtype=dt) if space is None else space.take(shape, dt)
+
+    params, conv = network.activation_params, network.conventions
+    loss = LOSSES[network.loss]
+    batch, n_out, n_cases = y.shape[0], y.shape[1], y.shape[-1]
+    with np.errstate(under="ignore"):
+        nets, outs, derivs, a_prev = [], [], [], x
+        for w, b, name in zip(weights, biases, network.activations, strict=True):
+            shape = (batch, w.shape[0], n_cases)
+            net = _contract("bic,jic->bjc", a_prev, w, new(shape), acc)
+            np.add(net, b, out=net)
+            out, deriv = ACTIVATIONS[name].forward_and_derivative(
+                net, params, new(shape), new(shape, temporary))
+            nets.append(net)
+            outs.append(out)
+            derivs.append(deriv)
+            a_prev = out
+
+        E_total = _sum(loss.term(a_prev, y, n_out), (0, 1), new((n_cases,)), acc)
+        dE_dout = loss.grad(a_prev, y, n_out, conv)
+        if network.reduction == "mean":
+            np.divide(E_total, batch, out=E_total)
+            np.divide(dE_dout, batch, out=dE_dout)
+
+        n_layers = len(weights)
+        deltas, grad_ws, grad_bs = [None] * n_layers, [None] * n_layers, [None] * n_layers
+        new_ws, new_bs = [None] * n_layers, [None] * n_layers
+        for k in reversed(range(n_layers)):
+            if k < n_layers - 1:
+                through = new_ws if conv["hidden_delta_weights"] == "post_update" else weights
+                dE_dout = _contract("bjc,jic->bic", deltas[k + 1], through[k + 1],
+                                    new(derivs[k].shape, temporary), acc)
+            deltas[k] = np.multiply(dE_dout, derivs[k], out=new(derivs[k].shape))
+            a_in = x if k == 0 else outs[k - 1]
+            grad_ws[k] = _contract("bjc,bic->jic", deltas[k], a_in, new(weights[k].shape), acc)
+            grad_bs[k] = _sum(deltas[k], (0,), new(biases[k].shape), acc)
+            new_ws[k] = _descend(weights[k], eta, grad_ws[k], new(weights[k].shape))
+            if conv["bias_update"] == "true":
+                new_bs[k] = _descend(biases[k], eta, grad_bs[k], new(biases[k].shape))
+            else:
+                new_bs[k] = new(biases[k].shape)
+                np.copyto(new_bs[k], biases[k])
+    return Step(nets, outs, deltas, E_total, grad_ws, grad_bs, new_ws, new_bs)
+
+
+def _descend(param: np.ndarray, eta: np.ndarray, grad: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """param - eta * grad, rounded after the product and after the difference (UPD-1, UPD-2)."""
+    np.multiply(eta, grad, out=out)
+    return np.subtract(param, out, out=out)
+
+
+def _contract(subscripts: str, a: np.ndarray, b: np.ndarray, out: np.ndarray, acc: np.dtype) -> np.ndarray:
+    """A product-sum (FWD-1, BWD-3, GRD-1) into ``out``, accumulated in ``acc`` and rounded once."""
+    if acc == out.dtype:
+        return np.einsum(subscripts, a, b, out=out)
+    np.copyto(out, np.einsum(subscripts, a.astype(acc), b.astype(acc)), casting="same_kind")
+    return out
+
+
+def _sum(a: np.ndarray, axis: tuple[int, ...], out: np.ndarray, acc: np.dtype) -> np.ndarray:
+    """A sum over samples or units (LOSS-4, GRD-2) into ``out``, accumulated in ``acc``."""
+    if acc == out.dtype:
+        return np.add.reduce(a, axis=axis, out=out)
+    np.copyto(out, np.add.reduce(a.astype(acc), axis=axis), casting="same_kind")
+    return out
+
+
+def _result_nbytes(sizes: Sequence[int], batch: int, width: int, dt: np.dtype) -> int:
+    """The workspace the results of a step take, alignment included."""
+    per_case = 1 + sum(3 * batch * n_out + 2 * n_in * n_out + 2 * n_out
+                       for n_in, n_out in zip(sizes, sizes[1:], strict=False))
+    return per_case * width * dt.itemsize + ALIGN * (7 * len(sizes) + 1)

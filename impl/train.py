@@ -1,0 +1,115 @@
+"""Sequential gradient descent: many steps of one network, each from the last one's parameters
+(spec UPD-3, UPD-4).
+
+``Trainer(inp)`` takes an adapter-contract dict whose x and y hold the whole data set; ``run(steps,
+batches)`` performs the updates, update s on the rows ``batches[s % len(batches)]`` (all rows when
+batches is None), and returns E_total of every step, each measured before that step's update
+(UPD-4). Two engines compute the same steps:
+
+* ``kernel`` (float64, small networks): the straight-line code of ``bpspec.impl.kernel``, compiled
+  once per batch size, with the parameters held as one tuple of floats from step to step;
+* ``numpy`` (every dtype and size): ``network.step_cases_last``, the core of ``network.step``, on
+  state kept in its layout, with the batches sliced once in advance.
+
+``engine="auto"`` takes the kernel where it applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from bpspec import contract
+from bpspec.impl import kernel, network
+from bpspec.impl.adapter import parse
+
+ENGINES = ("auto", "kernel", "numpy")
+
+
+class Trainer:
+    """One network trained step after step; ``weights`` and ``biases`` are its current parameters."""
+
+    def __init__(self, inp: Mapping[str, Any], engine: str = "auto") -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine {engine!r}; known: {', '.join(ENGINES)}")
+        self.network, arrays = parse(inp)
+        self.sizes = [int(n) for n in inp["layer_sizes"]]
+        self.x, self.y, self.eta = arrays["x"], arrays["y"], arrays["learning_rate"]
+        self.weights: list[np.ndarray] = arrays["weights"]
+        self.biases: list[np.ndarray] = arrays["biases"]
+        fits = self.network.dtype == "float64" and kernel.size(self.sizes, len(self.x)) <= kernel.MAX_TERMS
+        if engine == "kernel" and not fits:
+            raise ValueError("the kernel engine needs float64 and a network small enough to write out")
+        self.engine = "kernel" if engine == "kernel" or engine == "auto" and fits else "numpy"
+        self._kernels: dict[int, kernel.Kernel] = {}
+
+    def run(self, steps: int, batches: Sequence[Sequence[int]] | None = None) -> np.ndarray:
+        """Perform ``steps`` updates; E_total of each, before its update, in the network's dtype."""
+        rows = self._batches(batches)
+        run = self._run_kernel if self.engine == "kernel" else self._run_numpy
+        losses = run(steps, rows)
+        return np.asarray(losses, dtype=self.network.np_dtype)
+
+    def _run_kernel(self, steps: int, rows: list[np.ndarray]) -> list[float]:
+        data = [(tuple(self.x[r].ravel().tolist()), tuple(self.y[r].ravel().tolist()), self._kernel(len(r)))
+                for r in rows]
+        p, eta, losses = kernel.flatten(self.weights, self.biases), float(self.eta), []
+        record = losses.append
+        if len(data) == 1:
+            xs, ys, step = data[0]
+            for _ in range(steps):
+                p, E_total = step(p, xs, ys, eta)
+                record(E_total)
+        else:
+            for s in range(steps):
+                xs, ys, step = data[s % len(data)]
+                p, E_total = step(p, xs, ys, eta)
+                record(E_total)
+        self.weights, self.biases = kernel.unflatten(p, self.sizes)
+        return losses
+
+    def _run_numpy(self, steps: int, rows: list[np.ndarray]) -> np.ndarray:
+        """network.step_cases_last on state kept case-axis-last, one case as two copies like
+        network.step does, so that both give the same numbers."""
+        net, dt = self.network, self.network.np_dtype
+
+        def last(a: np.ndarray) -> np.ndarray:
+            return np.repeat(np.asarray(a, dtype=dt)[..., None], 2, axis=-1)
+
+        data = [(last(self.x[r]), last(self.y[r])) for r in rows]
+        weights, biases = [last(w) for w in self.weights], [last(b) for b in self.biases]
+        eta = last(self.eta)
+        losses = np.empty(steps, dtype=dt)
+        for s in range(steps):
+            x, y = data[s % len(data)]
+            result = network.step_cases_last(net, x, y, weights, biases, eta)
+            losses[s] = result.loss[0]
+            weights, biases = result.new_weights, result.new_biases
+        self.weights = [w[..., 0].copy() for w in weights]
+        self.biases = [b[..., 0].copy() for b in biases]
+        return losses
+
+    def _kernel(self, batch: int) -> kernel.Kernel:
+        if batch not in self._kernels:
+            self._kernels[batch] = kernel.compile_step(self.network, self.sizes, batch)
+        return self._kernels[batch]
+
+    def _batches(self, batches: Sequence[Sequence[int]] | None) -> list[np.ndarray]:
+        n = len(self.x)
+        if batches is None:
+            return [np.arange(n)]
+        rows = [np.asarray(b) for b in batches]
+        if not rows or any(r.ndim != 1 or not r.size or r.dtype.kind not in "iu"
+                           or r.min() < 0 or r.max() >= n for r in rows):
+            raise contract.ContractError(f"batches must be non-empty lists of row indices in 0..{n - 1}")
+        return rows
+
+
+def train(inp: Mapping[str, Any], steps: int, batches: Sequence[Sequence[int]] | None = None,
+          engine: str = "auto") -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """``steps`` sequential updates from the input's parameters: (weights, biases, E_total per step)."""
+    trainer = Trainer(inp, engine)
+    losses = trainer.run(steps, batches)
+    return trainer.weights, trainer.biases, losses

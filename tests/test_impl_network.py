@@ -1,0 +1,157 @@
+"""The NumPy step against the mpmath reference on random networks, stacked against unstacked, and
+seed 000's published figures (FWD, LOSS, BWD, GRD, UPD, CNV).
+
+Every activation x loss x reduction x convention setting (mse_grad_factor only with mse, where it
+matters, CNV-3), depth 1-3, batch 1 and 4. Inputs are dyadic (k/64), exact in float32, so the
+errors are the implementation's arithmetic alone. A value passes when |got - ref| <= rtol * scale,
+with scale the largest magnitude in its array (sums with cancellation make tiny entries
+elementwise unbounded) and, for E_total, |E| + sqrt(|E|) max|out| (the effect of rounding out in
+(y - out)^2). float64: rtol 1e-12, some 10^4 unit roundoffs; float32: rtol 1e-4, the same headroom
+over its unit roundoff 6e-8 for depth 3, width 3, batch 4.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import random
+import warnings
+
+import numpy as np
+import pytest
+
+from bpspec.contract import ACTIVATION_NAMES, LOSS_NAMES, REDUCTIONS
+from bpspec.impl import adapter
+from bpspec.reference import step as reference_step
+
+RTOL = {"float64": 1e-12, "float32": 1e-4}
+ARRAYS = ("nets", "outs", "deltas", "grad_weights", "grad_biases", "new_weights", "new_biases")
+SETTINGS = [
+    (act, loss, red, {"hidden_delta_weights": h, "bias_update": b, "mse_grad_factor": m})
+    for act, loss, red, h, b, m in itertools.product(ACTIVATION_NAMES, LOSS_NAMES, REDUCTIONS,
+                                                     ("pre_update", "post_update"), ("true", "false"),
+                                                     ("2/n", "1"))
+    if loss == "mse" or m == "2/n"
+]
+SHAPES = [(depth, batch) for depth in (1, 2, 3) for batch in (1, 4)]
+
+
+def setting_id(setting) -> str:
+    act, loss, red, conv = setting
+    return "-".join([act, loss, red, *conv.values()])
+
+
+def make_network(act: str, loss: str, reduction: str, conv: dict, depth: int, batch: int,
+                 activations: list[str] | None = None) -> dict:
+    """A step input with dyadic decimal strings, reproducible from its arguments."""
+    rng = random.Random(f"{act}/{loss}/{reduction}/{sorted(conv.items())}/{depth}/{batch}")
+    sizes = [rng.randint(1, 3) for _ in range(depth + 1)]
+
+    def value() -> str:
+        return str(rng.randint(-63, 63) / 64)
+
+    return {
+        "layer_sizes": sizes, "activations": activations or [act] * depth,
+        "activation_params": {"leaky_relu_slope": "0.125"}, "loss": loss, "reduction": reduction,
+        "learning_rate": "0.5", "conventions": conv,
+        "x": [[value() for _ in range(sizes[0])] for _ in range(batch)],
+        "y": [[value() for _ in range(sizes[-1])] for _ in range(batch)],
+        "weights": [[[value() for _ in range(a)] for _ in range(b)]
+                    for a, b in zip(sizes, sizes[1:], strict=False)],
+        "biases": [[value() for _ in range(b)] for b in sizes[1:]],
+    }
+
+
+@functools.cache
+def reference(setting_index: int, depth: int, batch: int) -> tuple[dict, dict]:
+    act, loss, red, conv = SETTINGS[setting_index]
+    inp = make_network(act, loss, red, conv, depth, batch)
+    return inp, reference_step(inp, 40)
+
+
+def assert_matches(got: dict, ref: dict, rtol: float) -> None:
+    for key in ARRAYS:
+        for layer, (g, r) in enumerate(zip(got[key], ref[key], strict=True)):
+            r = np.array(r, dtype=np.float64)
+            err = np.abs(np.asarray(g, dtype=np.float64) - r).max()
+            assert err <= rtol * np.abs(r).max(), f"{key}[{layer}]: error {err:.3g}"
+    E, out = float(ref["loss"]), np.abs(np.array(ref["outs"][-1], dtype=np.float64)).max()
+    assert abs(float(got["loss"]) - E) <= rtol * (abs(E) + np.sqrt(abs(E)) * out)
+
+
+@pytest.mark.parametrize("dtype", RTOL)
+@pytest.mark.parametrize("depth,batch", SHAPES, ids=[f"depth{d}-batch{b}" for d, b in SHAPES])
+@pytest.mark.parametrize("index", range(len(SETTINGS)), ids=[setting_id(s) for s in SETTINGS])
+def test_step_matches_reference(index, depth, batch, dtype):
+    """FWD-1, FWD-2, LOSS-4, BWD-1, BWD-2, BWD-3, GRD-1, GRD-2, UPD-1, UPD-2, CNV-1, CNV-2, CNV-3."""
+    inp, ref = reference(index, depth, batch)
+    assert_matches(adapter.step({**inp, "dtype": dtype}), ref, RTOL[dtype])
+
+
+def test_mixed_activations_match_reference():
+    """FWD-2: each layer applies its own activation (ACT-1 .. ACT-6 in one network)."""
+    layers = ["softplus", "leaky_relu", "tanh", "relu", "sigmoid", "identity"]
+    inp = make_network("", "sse", "mean", {}, len(layers), 4, layers)
+    assert_matches(adapter.step(inp), reference_step(inp, 40), RTOL["float64"])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "bfloat16"])
+@pytest.mark.parametrize("index", range(0, len(SETTINGS), 7))
+def test_stacked_equals_unstacked_bitwise(index, dtype):
+    """ADP-5, FWD-1 .. UPD-2: step_many stacks cases, and a case's numbers do not depend on what
+    it is stacked with: each result is bitwise what step returns."""
+    act, loss, red, conv = SETTINGS[index]
+    base = {**make_network(act, loss, red, conv, 3, 4), "dtype": dtype}
+    inputs = [{**base, "x": np.array(base["x"], dtype=float) * (1 - c / 4),
+               "weights": [np.array(w, dtype=float) * (1 + c / 8) for w in base["weights"]]}
+              for c in range(3)]
+    for single, many in zip(map(adapter.step, inputs), adapter.ADAPTER.step_many(inputs), strict=True):
+        assert np.array_equal(np.asarray(single["loss"]), np.asarray(many["loss"]))
+        for key in ARRAYS:
+            for a, b in zip(single[key], many[key], strict=True):
+                np.testing.assert_array_equal(a, b, err_msg=key)
+
+
+@pytest.fixture(scope="module")
+def seed_000(seed_case) -> dict:
+    from bpspec.cases import step_input
+    case = seed_case("mazur_2_2_2")
+    return step_input(case, case["weights"], case["biases"], 0)
+
+
+def test_seed_000_published_figures(seed_000):
+    """ERR-1, FWD-1, ACT-1, LOSS-1, BWD-3, UPD-1, CNV-2: seed 000's first step to its printed digits."""
+    got = adapter.step(seed_000)
+    assert f"{got['loss']:.9f}" == "0.298371109"
+    assert f"{got['outs'][1][0, 0]:.8f}" == "0.75136507"
+    assert f"{got['new_weights'][1][0, 0]:.8f}" == "0.35891648"
+    assert f"{got['new_weights'][0][0, 0]:.9f}" == "0.149780716"
+    assert np.array_equal(got["new_biases"][0], [0.35, 0.35])
+
+
+@pytest.mark.parametrize("dtype,rtol", [("float32", 1e-6), ("float16", 4e-3), ("bfloat16", 3e-2)])
+def test_seed_000_in_short_dtypes(seed_000, dtype, rtol):
+    """ADP-1: the step computes in the requested dtype, loss and arrays of that dtype, close to float64."""
+    got, want = adapter.step({**seed_000, "dtype": dtype}), adapter.step(seed_000)
+    assert np.asarray(got["loss"]).dtype.name == dtype
+    assert abs(float(got["loss"]) - want["loss"]) <= rtol * want["loss"]
+    for key in ARRAYS:
+        for g, w in zip(got[key], want[key], strict=True):
+            assert g.dtype.name == dtype
+            assert np.abs(g.astype(np.float64) - w).max() <= rtol * np.abs(w).max(), key
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "bfloat16"])
+@pytest.mark.parametrize("act", ["sigmoid", "tanh"])
+def test_saturated_network_raises_no_flag(act, dtype):
+    """ACT-1, ACT-2, BWD-2: nets of +-256 saturate the activations; derivatives and deltas underflow
+    to subnormals or zero, which is no error: no warning, no flag, finite results in every dtype."""
+    inp = {**make_network(act, "half_sse", "sum", {}, 2, 4), "dtype": dtype,
+           "x": [["4", "-4"]] * 4, "layer_sizes": [2, 2, 2],
+           "weights": [[["64", "-64"], ["-64", "64"]], [["64", "64"], ["-64", "-64"]]],
+           "biases": [["0", "0"], ["0", "0"]], "y": [["0.5", "-0.5"]] * 4}
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        got = adapter.step(inp)
+    for key in ARRAYS:
+        assert all(np.isfinite(a.astype(np.float64)).all() for a in got[key]), key

@@ -1,0 +1,95 @@
+"""Sequential training: seed 000's trajectory and its post-update variant, the float64 kernel against
+the NumPy engine, and mini-batches (UPD-3, UPD-4, CNV-1, ERR-1, ERR-4)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bpspec.cases import step_input
+from bpspec.contract import ContractError
+from bpspec.impl import adapter
+from bpspec.impl.train import Trainer, train
+
+STEPS = 10_000
+
+
+@pytest.fixture(scope="module")
+def seed_000(seed_case) -> dict:
+    case = seed_case("mazur_2_2_2")
+    return step_input(case, case["weights"], case["biases"], 0)
+
+
+def run(inp: dict) -> tuple[np.ndarray, dict]:
+    """E_total of steps 0 .. 9,999, and step 10,000 (the state after 10,000 updates) in full."""
+    trainer = Trainer(inp)
+    losses = trainer.run(STEPS)
+    return losses, adapter.step({**inp, "weights": trainer.weights, "biases": trainer.biases})
+
+
+def post_update(inp: dict) -> dict:
+    return {**inp, "conventions": {**inp["conventions"], "hidden_delta_weights": "post_update"}}
+
+
+def test_seed_000_conforming_trajectory(seed_000):
+    """UPD-4, ERR-1, ERR-4: E_total after 1, 9,999 and 10,000 updates and the outputs then, as exact
+    arithmetic gives them with the pre-update weights (SEEDS.md)."""
+    losses, after = run(seed_000)
+    assert f"{losses[1]:.10f}" == "0.2910277737"
+    assert f"{losses[9999]:.7e}" == "3.5108548e-05"
+    assert f"{after['loss']:.5e}" == "3.51019e-05"
+    assert [f"{v:.8f}" for v in after["outs"][-1][0]] == ["0.01591362", "0.98406427"]
+
+
+def test_seed_000_post_update_variant_gives_the_published_summary(seed_000):
+    """CNV-1, ERR-1: the post_update variant reproduces the seed's summary figures 0.291027924 and
+    0.000035085, and its outputs 0.015912196 and 0.984065734."""
+    losses, after = run(post_update(seed_000))
+    assert f"{losses[1]:.9f}" == "0.291027924"
+    assert f"{after['loss']:.9f}" == "0.000035085"
+    assert [f"{v:.9f}" for v in after["outs"][-1][0]] == ["0.015912196", "0.984065734"]
+
+
+def test_numpy_engine_equals_repeated_adapter_steps(seed_000):
+    """UPD-4: each update starts from the parameters the previous one returned."""
+    inp = {**seed_000, "dtype": "float32"}
+    weights, biases, losses = train(inp, 5, engine="numpy")
+    for s in range(5):
+        got = adapter.step(inp)
+        assert losses[s] == got["loss"]
+        inp = {**inp, "weights": got["new_weights"], "biases": got["new_biases"]}
+    for w, v in zip(weights, inp["weights"], strict=True):
+        np.testing.assert_array_equal(w, v)
+
+
+@pytest.mark.parametrize("mini", [False, True], ids=["full", "mini"])
+def test_kernel_equals_numpy_engine(network, mini):
+    """UPD-3, UPD-4, CNV-1 .. CNV-3: the straight-line float64 kernel computes the NumPy engine's
+    numbers, bit for bit where libm and NumPy share the elementary function (all but tanh)."""
+    n = len(network["x"])
+    batches = [[0, n - 1], [n // 2], list(range(n))] if mini else None
+    inp = {**network, "conventions": {"hidden_delta_weights": "post_update", "bias_update": "true"}}
+    fast, slow = Trainer(inp, "kernel"), Trainer(inp, "numpy")
+    with np.errstate(over="ignore", invalid="ignore"):
+        pair = fast.run(6, batches), slow.run(6, batches)
+    pairs = [pair, *zip(fast.weights, slow.weights, strict=True), *zip(fast.biases, slow.biases, strict=True)]
+    for a, b in pairs:
+        if "tanh" in inp["activations"]:
+            np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-300)
+        else:
+            np.testing.assert_array_equal(a, b)
+
+
+def test_engine_choice(seed_000):
+    """ADP-1: the kernel serves float64 only; other dtypes take the NumPy engine."""
+    assert Trainer(seed_000).engine == "kernel"
+    assert Trainer({**seed_000, "dtype": "bfloat16"}).engine == "numpy"
+    with pytest.raises(ValueError, match="float64"):
+        Trainer({**seed_000, "dtype": "float32"}, engine="kernel")
+
+
+@pytest.mark.parametrize("batches", [[], [[]], [[0, 5]], [[0.5]]])
+def test_bad_batches(seed_000, batches):
+    """UPD-3: batches list row indices of the data set."""
+    with pytest.raises(ContractError):
+        train(seed_000, 1, batches)
