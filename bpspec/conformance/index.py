@@ -68,6 +68,8 @@ def annotate(values: pd.DataFrame, cases: dict[str, dict]) -> pd.DataFrame:
     out["i"] = pd.to_numeric(parts["i"]).fillna(0).astype("int64")
     out["j"] = pd.to_numeric(parts["j"]).fillna(-1).astype("int64")
     n_layers = out["case"].map({c: len(case["layer_sizes"]) - 1 for c, case in cases.items()})
+    codes = {q: k for k, q in enumerate(OUTPUT_KEY, start=1)}
+    out["group"] = out["quantity"].map(codes).fillna(0).astype("int64") * 1000 + out["layer"]
     out["rank"] = [
         _rank_code(chain_rank(q, layer, n)) if q else -1
         for q, layer, n in zip(out["quantity"], out["layer"], n_layers, strict=True)

@@ -67,6 +67,9 @@ def terminal(outcomes: list[Outcome], command: str, verbose: bool = False) -> st
         lines.append(f"     reproduce: {command} --case {o.case}")
     if len(failed) > 20 and not verbose:
         lines.append(f"... and {len(failed) - 20} more failing cases (--verbose lists them all)")
+    notes = Counter(note for o in outcomes for note in o.notes)
+    for note, n in notes.most_common():
+        lines.append(f"in {n} case{'s' * (n != 1)}: {note}")
     reasons = Counter(o.reason for o in outcomes if o.status == "skip")
     for reason, n in reasons.most_common():
         lines.append(f"skipped {n} case{'s' * (n != 1)}: {reason}")

@@ -43,6 +43,7 @@ class Outcome:
     failures: list[dict[str, Any]] = field(default_factory=list)
     mode: str = ""
     diagnosis: str = ""
+    notes: list[str] = field(default_factory=list)
 
 
 def _dtype_array(values: Any, dtype: str) -> np.ndarray:
@@ -99,6 +100,9 @@ def _merge(outcome: Outcome, g: StepGrade, mode: str) -> None:
     outcome.failed += g.failed
     outcome.not_checked += g.not_checked
     outcome.worst_digits = min(outcome.worst_digits, g.worst_digits)
+    for note in g.notes:
+        if note not in outcome.notes:
+            outcome.notes.append(note)
     if g.failures and not outcome.failures:
         outcome.failures = g.failures
         outcome.mode = mode

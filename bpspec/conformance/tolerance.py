@@ -70,7 +70,7 @@ def digits_of_agreement(got: np.ndarray, ref: np.ndarray, certified: np.ndarray)
         rel = np.where(ref != 0, err / np.abs(ref), err)
         d = -np.log10(rel)
     d = np.where(np.isnan(got), 0.0, d)
-    return np.clip(np.minimum(d, certified), 0.0, DIGITS_CAP)
+    return np.clip(np.minimum(d, certified), 0.0, DIGITS_CAP) + 0.0
 
 
 def within(got: np.ndarray, ref: np.ndarray, tol: np.ndarray) -> np.ndarray:

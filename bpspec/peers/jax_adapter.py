@@ -1,0 +1,142 @@
+"""JAX peer adapter: one training step by ``jax.value_and_grad``, jit-compiled (spec ADP-1..ADP-3, ADP-5).
+
+``ADAPTER`` is what ``bpspec check --impl jax`` calls. The step is a function of the parameters
+returning E_total (LOSS-4), with nets and outs as auxiliary output; ``jax.value_and_grad`` gives
+grad_W and grad_b (GRD-1, GRD-2) and, differentiating with respect to an additive zero added to each
+net, delta = dE_total/dnet (BWD-2); nothing is differentiated by hand. The update is
+W − η·grad_W (UPD-1, UPD-2). dtypes: float64, float32, float16 and bfloat16, all on the CPU backend;
+results are NumPy arrays in the dtype (bfloat16 as ``ml_dtypes.bfloat16``, JAX's own type).
+
+float64: every call runs inside ``jax.enable_x64(True)``, the scoped form of the ``jax_enable_x64``
+flag, so float64 arrays stay float64 while the flag of the rest of the process is left as it was.
+
+One compiled function per signature (activations, loss, reduction, frozen biases; ``functools.cache``),
+which XLA specialises per shape and dtype; η and the slope are traced arguments, so new numbers never
+recompile. ``step_many`` runs the inputs of one signature and shape as one ``jax.vmap`` over a stacked
+case axis (ADP-5).
+
+Where a JAX primitive's derivative departs from the spec, the activation is composed of primitives
+whose derivative is the spec's:
+
+- sigmoid (ACT-1): ``jax.nn.sigmoid``'s derivative is out·(1 − out), which cancels as σ(z) nears 1
+  (relative error 1e-8 at z = 19 in float64, exactly 0 from z ≈ 37). Composed as exp(−softplus(−z)),
+  whose derivative JAX forms as σ(z)·σ(−z).
+- tanh (ACT-2): ``jnp.tanh``'s derivative is 1 − out², exactly 0 from |z| ≈ 19 in float64. For
+  |z| > 1 composed as 2σ(2z) − 1, derivative 4σ(2z)σ(−2z) = sech² z; ``jnp.tanh`` for |z| ≤ 1.
+- leaky_relu (ACT-5): ``jax.nn.leaky_relu`` takes the linear branch for z ≥ 0, so its derivative
+  at 0 is 1, not α. Composed as ``jnp.where(z > 0, z, α·z)``, α cast to the dtype.
+- softplus (ACT-6) ``jnp.logaddexp(0, z)`` and relu (ACT-3) ``jax.nn.relu`` (derivative 0 at 0)
+  conform as they are.
+
+Not implemented (ADP-3, CNV-4): the variants post_update and mse_grad_factor=1 (bpspec.peers.common).
+
+Known non-conformance, JAX's own: on CPU, XLA runs with flush-to-zero and denormals-are-zero set
+(documented in JAX's "sharp bits"; no flag turns it off), so in float64, float32 and bfloat16 every
+subnormal operand is read as 0 and every subnormal result written as 0. The unit vectors at those
+edges fail, as they should: relu′ and leaky_relu′ at net = the smallest subnormal come out 0 and α
+instead of 1 (ACT-3, ACT-5), and the sigmoid delta at net = −709 (float64) or −88 (float32) is 0
+where σ(net), a subnormal, times dE/dout ≈ −2 is a normal number (ACT-1). float16 is computed
+through float32, where its subnormals are normal, and is not affected.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from bpspec.peers import common
+
+_LISTS = ("grad_weights", "grad_biases", "new_weights", "new_biases", "nets", "outs", "deltas")
+
+
+def _softplus(z: jax.Array) -> jax.Array:
+    return jnp.logaddexp(jnp.zeros_like(z), z)
+
+
+def _sigmoid(z: jax.Array) -> jax.Array:
+    return jnp.exp(-_softplus(-z))
+
+
+def _tanh(z: jax.Array) -> jax.Array:
+    return jnp.where(jnp.abs(z) <= 1, jnp.tanh(z), 2 * _sigmoid(2 * z) - 1)
+
+
+def _activation(name: str, slope: jax.Array) -> Callable[[jax.Array], jax.Array]:
+    return {
+        "sigmoid": _sigmoid, "tanh": _tanh, "relu": jax.nn.relu, "identity": lambda z: z,
+        "leaky_relu": lambda z: jnp.where(z > 0, z, slope * z), "softplus": _softplus,
+    }[name]
+
+
+@functools.cache
+def _compiled(activations: tuple[str, ...], loss: str, reduction: str,
+              freeze: bool) -> tuple[Callable, Callable]:
+    """The jitted step of one signature, and its vmapped form over a leading case axis."""
+
+    def energy(params, perturbations, x, y, slope):
+        nets, outs, a = [], [], x
+        for w, b, p, name in zip(*params, perturbations, activations, strict=True):
+            net = a @ w.T + b + p
+            a = _activation(name, slope)(net)
+            nets.append(net)
+            outs.append(a)
+        sq = jnp.square(y - a)
+        terms = {"half_sse": 0.5 * sq, "sse": sq, "mse": sq / a.shape[-1]}[loss]
+        total = jnp.sum(terms)
+        return (total / a.shape[0] if reduction == "mean" else total), (nets, outs)
+
+    def step(x, y, weights, biases, eta, slope):
+        zeros = [jnp.zeros((x.shape[0], w.shape[0]), x.dtype) for w in weights]
+        grad = jax.value_and_grad(energy, argnums=(0, 1), has_aux=True)
+        (loss_value, (nets, outs)), ((gw, gb), deltas) = grad((weights, biases), zeros, x, y, slope)
+        new_w = [w - eta * g for w, g in zip(weights, gw, strict=True)]
+        new_b = biases if freeze else [b - eta * g for b, g in zip(biases, gb, strict=True)]
+        return {"loss": loss_value, "grad_weights": gw, "grad_biases": gb, "new_weights": new_w,
+                "new_biases": new_b, "nets": nets, "outs": outs, "deltas": deltas}
+
+    return jax.jit(step), jax.jit(jax.vmap(step))
+
+
+def run(sig: common.Signature, arrays: dict[str, Any]) -> dict[str, Any]:
+    """One step of a stack of C cases of one signature, every result with the case axis first."""
+    dt = common.NUMPY_DTYPES[sig.dtype]
+    with jax.enable_x64(True):
+        _, many = _compiled(sig.activations, sig.loss, sig.reduction, sig.freeze_biases)
+        args = (arrays["x"], arrays["y"], arrays["weights"], arrays["biases"],
+                arrays["learning_rate"].astype(dt), arrays["slope"].astype(dt))
+        return _numpy(many(*args))
+
+
+def _numpy(out: dict[str, Any]) -> dict[str, Any]:
+    return {k: np.array(v)[()] if k == "loss" else [np.array(a) for a in v] for k, v in out.items()}
+
+
+class JaxAdapter:
+    """``bpspec check --impl jax``: jax.value_and_grad behind the adapter contract (ADP-1, ADP-2, ADP-5)."""
+
+    exact = False
+
+    def step(self, inp: Mapping[str, Any]) -> dict[str, Any]:
+        s = common.parse(inp, "jax")
+        with jax.enable_x64(True):
+            one, _ = _compiled(s.sig.activations, s.sig.loss, s.sig.reduction, s.sig.freeze_biases)
+            dt = common.NUMPY_DTYPES[s.sig.dtype]
+            return _numpy(one(s.x, s.y, s.weights, s.biases, np.asarray(s.learning_rate).astype(dt),
+                              np.asarray(s.slope).astype(dt)))
+
+    def step_many(self, inputs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        parsed = [common.parse(inp, "jax") for inp in inputs]
+        results: list[dict[str, Any]] = [{} for _ in parsed]
+        for sig, rows in common.group(parsed).items():
+            stacked = run(sig, common.stack([parsed[i] for i in rows]))
+            for c, i in enumerate(rows):
+                results[i] = {"loss": stacked["loss"][c], **{k: [a[c] for a in stacked[k]] for k in _LISTS}}
+        return results
+
+
+ADAPTER = JaxAdapter()
