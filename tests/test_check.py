@@ -93,7 +93,8 @@ def test_usage_errors_exit_2_with_one_line(capsys, args):
 
 
 def test_missing_quantities_are_not_checked(capsys, tmp_path):
-    """An adapter returning only the loss and updates gets 'not checked', never 'passed', for the rest (ADP-2)."""
+    """An adapter returning only the loss and updates gets 'not checked', never 'passed', for the
+    rest (ADP-2)."""
     report = tmp_path / "r.json"
     code, _, _ = check(capsys, "--impl", "tests.adapters.minimal:step", "--suite", "seed",
                        "--case", "mazur_2_2_2", "--report", "json", str(report))
