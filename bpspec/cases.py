@@ -8,13 +8,12 @@ passes silently.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bpspec import contract
+from bpspec import contract, jsonfile
 from bpspec.errors import InputError
 
 CASE_ID = re.compile(r"^[a-z0-9][a-z0-9_]*$")
@@ -30,6 +29,11 @@ OPTIONAL = {"names": dict, "chain_factors": bool, "notes": str}
 
 #: steps a case may run; bounds the work a (possibly hostile) case file can demand (CASE-3)
 MAX_STEPS = 100_000
+#: characters of one number: enough for the exact decimal of every float64 (2^-1074 has 1074 decimals)
+MAX_NUMBER_CHARS = 1100
+SPEC_ID = re.compile(r"^[A-Z]+-[0-9]+$")
+ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+ACTIVATION_PARAMS = ("leaky_relu_slope",)
 
 
 class CaseError(InputError):
@@ -59,6 +63,18 @@ def validate(case: Mapping[str, Any], where: str = "case") -> dict[str, Any]:
             raise fail(f"field {key!r} has the wrong type")
     if not CASE_ID.match(case["case"]):
         raise fail("case id must be lower-case letters, digits and underscores")
+    bad = [i for i in case["spec_ids"] if not isinstance(i, str) or not SPEC_ID.match(i)]
+    if bad:
+        raise fail(f"spec_ids: {bad[0]!r} is not a requirement ID such as FWD-1")
+    if any(isinstance(n, bool) or not isinstance(n, int) for n in case["layer_sizes"]):
+        raise fail("layer_sizes must list whole numbers")
+    unknown = sorted(set(case["activation_params"]) - set(ACTIVATION_PARAMS))
+    if unknown:
+        raise fail(f"unknown activation parameter {unknown[0]!r}; known: {', '.join(ACTIVATION_PARAMS)}")
+    names = case.get("names", {})
+    bad = [k for k, v in names.items() if not isinstance(v, str) or not ALIAS.match(v)]
+    if bad:
+        raise fail(f"names: the alias of {bad[0]!r} must be a name of letters, digits and underscores")
     n = len(case["x"])
     if case["batches"] is not None and not case["batches"]:
         raise fail("batches must be null (full batch) or a non-empty list")
@@ -83,12 +99,18 @@ def validate(case: Mapping[str, Any], where: str = "case") -> dict[str, Any]:
     if bad:
         raise fail(f"unknown dtype {bad[0]!r}")
     for value in _numbers(case):
-        if not isinstance(value, str) or not _DECIMAL.match(value):
-            raise fail(f"number {value!r} is not a plain decimal string")
+        if not isinstance(value, str) or len(value) > MAX_NUMBER_CHARS or not _DECIMAL.match(value):
+            shown = f"{value[:20]}...{value[-10:]} ({len(value)} characters)" if isinstance(value, str) \
+                and len(value) > 40 else repr(value)
+            raise fail(f"number {shown} is not a plain decimal string of at most {MAX_NUMBER_CHARS} "
+                       "characters")
+        if abs(float(value)) > _MAX_FLOAT:
+            raise fail(f"number {value!r} is outside the float64 range")
     return dict(case)
 
 
 _DECIMAL = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d{1,3})?$")
+_MAX_FLOAT = 1.7976931348623157e308
 
 
 def _numbers(case: Mapping[str, Any]):
@@ -108,11 +130,7 @@ def _flatten(nested: Any):
 
 def load(path: Path) -> dict[str, Any]:
     """Read and validate one case file; errors name the file (CASE-1)."""
-    try:
-        case = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise CaseError(f"{path}: not a readable JSON case definition ({err})") from None
-    return validate(case, str(path))
+    return validate(jsonfile.read(path, "case definition"), str(path))
 
 
 def batch_indices(case: Mapping[str, Any], s: int) -> list[int]:

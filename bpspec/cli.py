@@ -20,11 +20,19 @@ COMMANDS = {
     "check": ("bpspec.conformance.run", "run the conformance suite against an implementation"),
     "export-inputs": ("bpspec.conformance.export", "write every step input as files, for any language"),
     "bench": ("bpspec.bench", "benchmark implementations against each other, as ratios in one run"),
+    "plot": ("bpspec.plot", "draw a trajectory's loss curve, the reference against an implementation"),
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, as every other error (CLI-1)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bpspec", description=__doc__.split("\n")[0])
+    parser = _Parser(prog="bpspec", description=__doc__.split("\n")[0])
     from bpspec import __version__
 
     parser.add_argument("--version", action="version", version=f"bpspec {__version__}")

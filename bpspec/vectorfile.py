@@ -72,13 +72,16 @@ def read(path: Path | str, columns: tuple[str, ...] = COLUMNS, what: str = "vect
         raise VectorFormatError(f"{path}:1: byte-order mark before the header; save as plain UTF-8")
     if not text.strip():
         raise VectorFormatError(f"{path}:1: empty {what}; expected the header {','.join(columns)}")
+    if "\r" in text:
+        line = text.count("\n", 0, text.index("\r")) + 1
+        raise VectorFormatError(f"{path}:{line}: carriage return (CRLF line end); {what}s use LF (VEC-1)")
     lines = text.split("\n")
     header = lines[0].rstrip("\r")
     if header != ",".join(columns):
         raise VectorFormatError(f"{path}:1: header is {header[:80]!r}; expected {','.join(columns)!r}")
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
-                            engine="c", on_bad_lines="error")
+        frame = pd.read_csv(io.StringIO(text.removesuffix("\n")), dtype=str, keep_default_na=False,
+                            na_filter=False, skip_blank_lines=False, engine="c", on_bad_lines="error")
     except (pd.errors.ParserError, ValueError) as err:
         line = _line_of(str(err))
         raise VectorFormatError(f"{path}:{line}: malformed CSV row ({_short(err)})") from None
@@ -94,6 +97,9 @@ def validate(frame: pd.DataFrame, path: Path | str) -> pd.DataFrame:
 
     if frame.empty:
         raise VectorFormatError(f"{path}:2: no rows after the header")
+    bad = (frame[list(frame.columns)] == "").all(axis=1)
+    if bad.any():
+        fail(bad, lambda r: "empty line")
     bad = ~frame["case"].str.fullmatch(r"[a-z0-9][a-z0-9_]*")
     if bad.any():
         fail(bad, lambda r: f"case {r['case'][:40]!r} is not a case id")
@@ -105,7 +111,7 @@ def validate(frame: pd.DataFrame, path: Path | str) -> pd.DataFrame:
         fail(bad, lambda r: f"name {r['name'][:40]!r} is not a value name")
     bad = ~frame["value"].str.fullmatch(DECIMAL.pattern[1:-1]) | (frame["value"].str.len() > 64)
     if bad.any():
-        fail(bad, lambda r: f"value {r['value'][:40]!r} is not a decimal number")
+        fail(bad, lambda r: f"value {shown(r['value'])} is not a decimal number of at most 64 characters")
     ref = pd.to_numeric(frame["value"], errors="coerce")
     bad = ~ref.abs().le(MAX_FLOAT)
     if bad.any():
@@ -130,10 +136,15 @@ def validate(frame: pd.DataFrame, path: Path | str) -> pd.DataFrame:
     return frame
 
 
+def shown(cell: str, width: int = 40) -> str:
+    """A cell for an error message: quoted, cut to ``width`` characters, its length said if cut."""
+    return repr(cell) if len(cell) <= width else f"{cell[:width]!r}... ({len(cell)} characters)"
+
+
 def _line_of(message: str) -> int:
     m = re.search(r"line (\d+)", message)
     return int(m.group(1)) if m else 1
 
 
 def _short(err: Exception) -> str:
-    return str(err).strip().splitlines()[-1][:120]
+    return str(err).strip().splitlines()[-1].removeprefix("Error tokenizing data. C error: ")[:120]

@@ -15,8 +15,9 @@ import fnmatch
 import json
 from pathlib import Path
 
-from bpspec import __version__, atomic, vectorset
-from bpspec.contract import DTYPES
+from bpspec import __version__, atomic, jsonfile, vectorset
+from bpspec.cases import MAX_STEPS
+from bpspec.contract import DTYPES, INPUT_KEYS
 from bpspec.errors import InputError, UsageError
 
 FORMAT_VERSION = 1
@@ -47,7 +48,10 @@ where they hold a comma. Then grade it:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", type=Path, required=True, help="folder to write the input files to")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--out", type=Path, help="folder to write the input files to")
+    target.add_argument("--verify", type=Path, metavar="DIR",
+                        help="check an export folder instead: its manifest's hashes and every record")
     p.add_argument("--suite", action="append", help="a suite to export (repeatable); 'all' includes variants")
     p.add_argument("--case", default="*", help="only cases whose id matches this glob")
     p.add_argument("--dtype", default="float64", help=f"the dtype to compute in: one of {', '.join(DTYPES)}")
@@ -131,9 +135,83 @@ def _jsonl(records: list[dict]) -> bytes:
     return "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records).encode()
 
 
+STEP_FIELDS = ("case", "step", "suite")
+TRAJECTORY_FIELDS = ("case", "suite", "batches", "record", "steps_to_run")
+
+
+def read_records(path: Path | str, trajectories: bool = False) -> list[dict]:
+    """The records of ``steps.jsonl`` (or, with ``trajectories``, ``trajectories.jsonl``), each
+    validated as the data it stands for (ADP-1, ADP-6, CASE-1); errors name the file and line."""
+    from bpspec.cases import validate
+
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise InputError(f"{path}: cannot read the exported inputs ({err.strerror})") from None
+    fields = TRAJECTORY_FIELDS if trajectories else STEP_FIELDS
+    records = []
+    for number, line in enumerate(jsonfile.decode(raw, path).split("\n"), start=1):
+        if not line.strip() and number > raw.count(b"\n"):
+            break  # the end of the last line
+        record = jsonfile.loads(line, path, number)
+        where = f"{path}:{number}"
+        if not isinstance(record, dict):
+            raise InputError(f"{where}: a record must be a JSON object")
+        known = set(fields) | set(INPUT_KEYS)
+        unknown, missing = sorted(set(record) - known), [k for k in (*fields, *INPUT_KEYS) if k not in record]
+        if unknown or missing:
+            problem = f"unknown field {unknown[0]!r}" if unknown else f"missing field {missing[0]!r}"
+            raise InputError(f"{where}: {problem}")
+        if record["dtype"] not in DTYPES:
+            raise InputError(f"{where}: unknown dtype {record['dtype']!r}")
+        if trajectories:
+            steps = record["steps_to_run"]
+            if not isinstance(record["record"], list) or not record["record"] or record["record"][-1:] != [
+                    steps - 1 if isinstance(steps, int) and not isinstance(steps, bool) else None]:
+                raise InputError(f"{where}: steps_to_run must be the last recorded step + 1")
+        else:
+            step = record["step"]
+            if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < MAX_STEPS:
+                raise InputError(f"{where}: step {step!r} is not a step number 0..{MAX_STEPS - 1}")
+            steps = step + 1
+        as_case = {k: record[k] for k in record if k not in ("step", "steps_to_run", "dtype")} | {
+            "description": "", "source": "", "spec_ids": [], "steps": steps, "dtypes": [record["dtype"]]}
+        if not trajectories:
+            as_case |= {"batches": None, "record": [record["step"]]}
+        validate(as_case, where)
+        records.append(record)
+    return records
+
+
+def verify(folder: Path) -> dict[str, int]:
+    """Check an export folder: every file against its manifest, every record valid (ADP-6)."""
+    manifest = jsonfile.read(Path(folder) / MANIFEST, "export manifest")
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict) or not all(isinstance(f, dict) for f in files.values()) \
+            or set(files) != {STEPS, TRAJECTORIES, README}:
+        raise InputError(f"{Path(folder) / MANIFEST}: not an export manifest (files must list {STEPS}, "
+                         f"{TRAJECTORIES} and {README})")
+    for name, entry in files.items():
+        path = Path(folder) / name
+        try:
+            digest = vectorset.sha256(path.read_bytes())
+        except OSError as err:
+            raise InputError(f"{path}: cannot read ({err.strerror})") from None
+        if digest != entry.get("sha256"):
+            raise InputError(f"{path}: SHA-256 differs from {MANIFEST}; export the inputs again")
+    return {"steps": len(read_records(Path(folder) / STEPS)),
+            "trajectories": len(read_records(Path(folder) / TRAJECTORIES, trajectories=True))}
+
+
 def run(args: argparse.Namespace) -> int:
     from bpspec.conformance.runner import select_suites
 
+    if args.verify:
+        counts = verify(args.verify)
+        print(f"{args.verify}: {counts['steps']} step inputs and {counts['trajectories']} trajectories, "
+              "every file as its manifest says")
+        return 0
     if args.dtype not in DTYPES:
         raise UsageError(f"--dtype {args.dtype!r}: expected one of {', '.join(DTYPES)}")
     suites = select_suites(args.suite, args.vectors)

@@ -30,6 +30,8 @@ class StepGrade:
     failed: int = 0
     not_checked: int = 0
     worst_digits: float = float("inf")
+    worst_by_quantity: dict[str, float] = field(default_factory=dict)
+    """The worst digits of agreement of each graded quantity (net, out, E_total, ...), for the heatmap."""
     failures: list[dict[str, Any]] = field(default_factory=list)
     """Failing values in chain-rule order, at most MAX_FAILURES of them."""
     notes: list[str] = field(default_factory=list)
@@ -64,7 +66,12 @@ def _fetch(out: dict, quantity: str, layer: int) -> Any:
 
 def _as_float(value: Any, where: str, shape: tuple[int, ...]) -> np.ndarray:
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        arr = np.asarray(value)
+        if arr.dtype.kind in "USbcmM" or arr.dtype.kind == "O" and any(
+                isinstance(v, (str, bytes, bool, complex)) for v in arr.flat):
+            kind = arr.dtype if arr.dtype.kind != "O" else "str, bool or complex"
+            raise OutputError(f"{where} holds {kind} values, not real numbers")
+        arr = np.asarray(arr, dtype=np.float64)
     except (TypeError, ValueError) as err:
         raise OutputError(f"{where} is not numeric ({type(value).__name__}: {err})") from None
     if shape == () and arr.shape == (1,):
@@ -140,6 +147,8 @@ def grade_step(rows: pd.DataFrame, out: dict, case: dict, dtype: str, rtol: floa
     if checked.any():
         agreement = tolerance.digits_of_agreement(got[checked], ref[checked], digits[checked])
         g.worst_digits = float(agreement.min())
+        kinds = quantity[checked]
+        g.worst_by_quantity = {str(q): float(agreement[kinds == q].min()) for q in np.unique(kinds)}
     bad = np.flatnonzero(checked & ~ok)
     if len(bad):
         order = bad[np.argsort(rows["rank"].to_numpy()[bad], kind="stable")][:MAX_FAILURES]

@@ -1,4 +1,5 @@
-"""Reports of a conformance run: the terminal summary, JSON, JUnit XML and Markdown (spec CHK-3, CHK-4).
+"""Reports of a conformance run: the terminal summary, JSON, JUnit XML, Markdown and HTML (spec CHK-3,
+CHK-4, CLI-3).
 
 A failing case is reported by the first value out of tolerance in chain-rule order, with reference,
 got, tolerance and digits of agreement, and the command that reproduces just that case.
@@ -6,6 +7,7 @@ got, tolerance and digits of agreement, and the command that reproduces just tha
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from collections import Counter
@@ -67,6 +69,13 @@ def terminal(outcomes: list[Outcome], command: str, verbose: bool = False) -> st
         lines.append(f"     reproduce: {command} --case {o.case}")
     if len(failed) > 20 and not verbose:
         lines.append(f"... and {len(failed) - 20} more failing cases (--verbose lists them all)")
+    for diagnosis, n in Counter(o.diagnosis for o in failed if o.diagnosis).most_common():
+        if n > 1:
+            lines.append(f"likely bug ({n} cases): {diagnosis}")
+    faults = Counter(fault_kind(o.reason) for o in failed if not o.failures and o.reason)
+    if faults:
+        lines.append("adapter faults: " + ", ".join(f"{n} case{'s' * (n != 1)} {kind}"
+                                                    for kind, n in faults.most_common()))
     notes = Counter(note for o in outcomes for note in o.notes)
     for note, n in notes.most_common():
         lines.append(f"in {n} case{'s' * (n != 1)}: {note}")
@@ -123,4 +132,85 @@ def to_markdown(outcomes: list[Outcome], meta: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-WRITERS = {"json": to_json, "junit": to_junit, "markdown": to_markdown}
+def fault_kind(reason: str) -> str:
+    """How an adapter failed a case without a wrong value: raised, overran the limit, unusable result."""
+    if reason.startswith("the adapter raised"):
+        return "raised an exception"
+    if reason.startswith("the adapter did not finish"):
+        return "did not finish within the time limit"
+    if reason.startswith("unusable result"):
+        return "returned an unusable result"
+    return "failed"
+
+
+QUANTITIES = ("net", "out", "E_total", "delta", "grad_W", "grad_b", "new_W", "new_b")
+"""The heatmap's columns, in chain-rule order (CHK-2)."""
+PRECISION = {"float64": 15.95, "float32": 7.22, "float16": 3.31, "bfloat16": 2.41, "exact": 29.3}
+"""-log10 of each dtype's unit roundoff (TOL-2): the digits a perfect result can agree on."""
+
+CSS = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:2px 6px;text-align:right}
+th{background:#eee}td.l,th.l{text-align:left}.fail{color:#b00;font-weight:bold}.pass{color:#070}
+.skip{color:#777}td.hm{min-width:3.5em;color:#000}td.nc{background:#f4f4f4;color:#999}
+.legend span{display:inline-block;padding:2px 8px;margin-right:2px}"""
+
+
+def _heat(digits: float | None, dtype: str) -> str:
+    """A heatmap cell: red at 0 digits of agreement, green at the dtype's full precision."""
+    if digits is None:
+        return '<td class="hm nc" title="not checked">-</td>'
+    share = max(0.0, min(1.0, digits / PRECISION.get(dtype, 15.95)))
+    return (f'<td class="hm" style="background:hsl({120 * share:.0f},70%,72%)" '
+            f'title="{digits:.2f} digits">{digits:.1f}</td>')
+
+
+def _tr(cells: list[str], case: str | None = None) -> str:
+    """One table row of already escaped cells; ``case`` marks a case's row for readers of the page."""
+    mark = f' data-case="{html.escape(case)}"' if case is not None else ""
+    return f"<tr{mark}>" + "".join(cells) + "</tr>"
+
+
+def _td(text: object, cls: str = "") -> str:
+    return f'<td class="{cls}">{html.escape(str(text))}</td>' if cls else f"<td>{html.escape(str(text))}</td>"
+
+
+def _th(text: str, cls: str = "") -> str:
+    return f'<th class="{cls}">{html.escape(text)}</th>' if cls else f"<th>{html.escape(text)}</th>"
+
+
+CASE_COLUMNS = ("case", "suite", "dtype", "status", "values", "passed", "failed", "not checked",
+                "worst digits", "first failure or reason", "likely bug")
+
+
+def to_html(outcomes: list[Outcome], meta: dict) -> str:
+    """A self-contained page (inline CSS, no script, no external asset): the summary, the
+    digits-of-agreement heatmap of cases x quantities, and the per-case table (CHK-3, CHK-4, CLI-3)."""
+    title = html.escape(f"bpspec conformance: {meta.get('impl', '')}, {meta.get('dtype', '')}")
+    legend = "".join(_heat(d, "float64").replace("<td", "<span").replace("</td>", "</span>")
+                     for d in (0, 4, 8, 12, 16))
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{title}</title>",
+           f"<style>{CSS}</style></head><body>", f"<h1>{title}</h1>",
+           f"<p>Command: <code>{html.escape(str(meta.get('command', '')))}</code></p>",
+           '<h2>Summary</h2><table id="summary">', _tr([_th(c) for c in COLUMNS])]
+    out += [_tr([_td(_fmt(r[c]), "l" if c == "suite" else "") for c in COLUMNS]) for r in summarise(outcomes)]
+    out += ["</table>", "<h2>Digits of agreement</h2>",
+            "<p>The worst digits of agreement (TOL-1) of each quantity in each case, coloured from red "
+            "(none) to green (the dtype's full precision); grey: not checked or not returned.</p>",
+            f'<p class="legend">{legend} digits (float64)</p>', '<table id="heatmap">',
+            _tr([_th("case", "l"), _th("dtype"), *(_th(q) for q in QUANTITIES)])]
+    for o in outcomes:
+        heat = [_heat(o.worst_by_quantity.get(q), o.dtype) for q in QUANTITIES]
+        out.append(_tr([_td(o.case, "l"), _td(o.dtype), *heat], o.case))
+    out += ["</table>", '<h2>Cases</h2><table id="cases">',
+            _tr([_th(c, "l" if c in ("case", "suite", "first failure or reason", "likely bug") else "")
+                 for c in CASE_COLUMNS])]
+    for o in outcomes:
+        detail = first_failure_line(o) if o.status != "pass" else ""
+        out.append(_tr([_td(o.case, "l"), _td(o.suite, "l"), _td(o.dtype), _td(o.status, o.status),
+                        _td(o.values), _td(o.passed), _td(o.failed), _td(o.not_checked),
+                        _td(_fmt(o.worst_digits)), _td(detail, "l"), _td(o.diagnosis or "", "l")], o.case))
+    out += ["</table>", "</body></html>"]
+    return "\n".join(out) + "\n"
+
+
+WRITERS = {"json": to_json, "junit": to_junit, "markdown": to_markdown, "html": to_html}

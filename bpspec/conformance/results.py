@@ -27,7 +27,7 @@ from bpspec.conformance.index import OUTPUT_KEY, STATE, annotate
 from bpspec.conformance.runner import Outcome, _merge
 from bpspec.errors import InputError
 from bpspec.names import display
-from bpspec.vectorfile import NAME
+from bpspec.vectorfile import NAME, shown
 
 COLUMNS = ("case", "step", "name", "value")
 MODES = ("single", "free")
@@ -52,8 +52,16 @@ def load(path: Path | str) -> pd.DataFrame:
     expected = f"{','.join(COLUMNS)}[,mode]"
     if not text.strip():
         raise InputError(f"{path}:1: empty results file; expected the header {expected}")
+    lone = re.search(r"\r(?!\n)", text)
+    if lone:
+        line = text.count("\n", 0, lone.start()) + 1
+        raise InputError(f"{path}:{line}: carriage return without a line feed; end lines with LF or CRLF")
     header = text.split("\n", 1)[0].rstrip("\r")
-    if next(csv.reader([header])) not in (list(COLUMNS), [*COLUMNS, "mode"]):
+    try:
+        names = next(csv.reader([header]))
+    except csv.Error:
+        names = None
+    if names not in (list(COLUMNS), [*COLUMNS, "mode"]):
         raise InputError(f"{path}:1: header is {header[:80]!r}; expected {expected}")
     try:
         frame = pd.read_csv(io.StringIO(text + "\n"), dtype=str, keep_default_na=False, na_filter=False,
@@ -77,16 +85,19 @@ def _validate(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     frame["line"] = np.arange(2, len(frame) + 2)
     if "mode" not in frame:
         frame["mode"] = "single"
+    if frame.empty:
+        raise InputError(f"{path}:2: no rows after the header")
     check((frame[list(COLUMNS)] == "").all(axis=1), lambda r: "empty line")
+    for column in COLUMNS:
+        check(frame[column] == "", lambda r, column=column: f"no {column} (expected {fields} fields)")
     check(~frame["case"].str.fullmatch(r"[a-z0-9][a-z0-9_]*"),
           lambda r: f"case {r['case'][:40]!r} is not a case id")
     check(~frame["step"].str.fullmatch(r"0|[1-9][0-9]{0,5}"),
           lambda r: f"step {r['step'][:40]!r} is not a whole number 0..999999")
     check(~frame["name"].str.fullmatch(NAME.pattern[1:-1]) | (frame["name"].str.len() > 200),
           lambda r: f"name {r['name'][:40]!r} is not a value name (spec NOT-2)")
-    check(frame["value"] == "", lambda r: f"no value (expected {fields} fields)")
     check(~frame["value"].str.fullmatch(VALUE.pattern, flags=re.IGNORECASE) | (frame["value"].str.len() > 64),
-          lambda r: f"value {r['value'][:40]!r} is not a decimal number")
+          lambda r: f"value {shown(r['value'])} is not a decimal number of at most 64 characters")
     frame["mode"] = frame["mode"].replace("", "single")
     check(~frame["mode"].isin(MODES), lambda r: f"mode {r['mode'][:40]!r} is not single or free")
     frame["step"] = frame["step"].astype("int64")

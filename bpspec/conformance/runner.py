@@ -17,7 +17,7 @@ import pandas as pd
 
 from bpspec import vectorset
 from bpspec.cases import batch_indices, step_input
-from bpspec.conformance import tolerance
+from bpspec.conformance import diagnose, tolerance, watchdog
 from bpspec.conformance.adapters import Adapter
 from bpspec.conformance.grade import OutputError, StepGrade, grade_step
 from bpspec.conformance.index import STATE, annotate
@@ -40,6 +40,7 @@ class Outcome:
     failed: int = 0
     not_checked: int = 0
     worst_digits: float = float("inf")
+    worst_by_quantity: dict[str, float] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
     mode: str = ""
     diagnosis: str = ""
@@ -88,24 +89,30 @@ def golden_state(rows: pd.DataFrame, case: dict, exact: bool) -> tuple[list, lis
 
 
 def _call(adapter: Adapter, inp: dict) -> dict:
+    if watchdog.abandoned():  # the case ran past --timeout: stop calling the adapter from this thread
+        raise watchdog.Abandoned
     out = adapter.step(inp)
     if not isinstance(out, dict):
         raise OutputError(f"the adapter returned {type(out).__name__}, not a dict")
     return out
 
 
-def _merge(outcome: Outcome, g: StepGrade, mode: str) -> None:
+def _merge(outcome: Outcome, g: StepGrade, mode: str, evidence: dict | None = None) -> None:
     outcome.values += g.values
     outcome.passed += g.passed
     outcome.failed += g.failed
     outcome.not_checked += g.not_checked
     outcome.worst_digits = min(outcome.worst_digits, g.worst_digits)
+    for q, d in g.worst_by_quantity.items():
+        outcome.worst_by_quantity[q] = min(d, outcome.worst_by_quantity.get(q, d))
     for note in g.notes:
         if note not in outcome.notes:
             outcome.notes.append(note)
     if g.failures and not outcome.failures:
         outcome.failures = g.failures
         outcome.mode = mode
+        if evidence is not None:  # the step's case, rows, result and state: name a known bug
+            outcome.diagnosis = diagnose.diagnose(g.failures, dtype=outcome.dtype, mode=mode, **evidence)
 
 
 def check_case(adapter: Adapter, case: dict, rows: pd.DataFrame, dtype: str,
@@ -133,7 +140,8 @@ def check_case(adapter: Adapter, case: dict, rows: pd.DataFrame, dtype: str,
                 raise out
             batch = len(batch_indices(case, s))
             single = part[~part["quantity"].isin(STATE)]
-            _merge(outcome, grade_step(single, out, case, dtype, r, batch, adapter.exact), "single-step")
+            _merge(outcome, grade_step(single, out, case, dtype, r, batch, adapter.exact), "single-step",
+                   dict(case=case, by_step=by_step, step=s, out=out, weights=weights, biases=biases))
         if case["steps"] > 1 and not outcome.failed:
             _free_running(adapter, case, by_step, dtype, outcome)
     except NotImplementedError as err:
@@ -164,7 +172,8 @@ def _free_running(adapter: Adapter, case: dict, by_step: dict, dtype: str, outco
                 state = {"weights": list(weights), "biases": list(biases)}
                 g = grade_step(part, {**out, **state}, case, dtype, r, len(batch_indices(case, s)),
                                adapter.exact)
-                _merge(outcome, g, "free-running")
+                _merge(outcome, g, "free-running",
+                       dict(case=case, by_step=by_step, step=s, out=out, weights=weights, biases=biases))
             elif part is not None:
                 outcome.not_checked += len(part)
         weights, biases = out["new_weights"], out["new_biases"]
@@ -185,8 +194,9 @@ def select_suites(requested: list[str] | None, folder=None) -> list[str]:
 
 
 def run(adapter: Adapter, dtype: str, suites: list[str], case_glob: str = "*", folder=None,
-        progress=None) -> Iterator[Outcome]:
-    """Every selected case of every selected suite, graded (CHK-1)."""
+        progress=None, timeout: float | None = None) -> Iterator[Outcome]:
+    """Every selected case of every selected suite, graded (CHK-1); with ``timeout``, a case that takes
+    longer than that many seconds fails and the run goes on (ADP-3, ``watchdog``)."""
     for suite_name in suites:
         suite = vectorset.load(suite_name, folder)
         names = [c for c in suite.cases if fnmatch.fnmatchcase(c, case_glob)]
@@ -195,16 +205,35 @@ def run(adapter: Adapter, dtype: str, suites: list[str], case_glob: str = "*", f
         values = annotate(suite.values[suite.values["case"].isin(names)], suite.cases)
         rows_of = {c: part for c, part in values.groupby("case", sort=False)}
         empty = values.iloc[:0]
-        prefetched = _prefetch(adapter, [suite.cases[c] for c in names], rows_of, dtype)
+        prefetched = _prefetch(adapter, [suite.cases[c] for c in names], rows_of, dtype, timeout)
         for name in names:
             rows = rows_of.get(name, empty)
-            yield check_case(adapter, suite.cases[name], rows, dtype, prefetched.get(name))
+            yield _timed_case(adapter, suite.cases[name], rows, dtype, prefetched.get(name), timeout)
             if progress is not None:
                 progress.update(1)
 
 
-def _prefetch(adapter: Adapter, cases: list[dict], rows_of: dict, dtype: str
-              ) -> dict[str, dict[int, Any]]:
+def _timed_case(adapter: Adapter, case: dict, rows: pd.DataFrame, dtype: str, prefetched: dict | None,
+                timeout: float | None) -> Outcome:
+    """``check_case`` within the time limit: a case that overruns it, or whose adapter raises even a
+    BaseException such as SystemExit, fails with the reason, and the run goes on (ADP-3, CHK-3)."""
+    try:
+        if timeout is None:
+            return check_case(adapter, case, rows, dtype, prefetched)
+        finished, outcome = watchdog.within(timeout, check_case, adapter, case, rows, dtype, prefetched)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:  # the adapter's fault fails its case, not the run
+        return Outcome(case["case"], case["suite"], dtype, "fail",
+                       f"the adapter raised {type(err).__name__}: {err}")
+    if finished:
+        return outcome
+    return Outcome(case["case"], case["suite"], dtype, "fail",
+                   f"the adapter did not finish the case within {timeout:g} s (--timeout); abandoned")
+
+
+def _prefetch(adapter: Adapter, cases: list[dict], rows_of: dict, dtype: str,
+              timeout: float | None = None) -> dict[str, dict[int, Any]]:
     """Step-0 results of single-step cases through the batched form, where the adapter has one (ADP-5)."""
     if adapter.step_many is None or adapter.exact:
         return {}
@@ -213,7 +242,12 @@ def _prefetch(adapter: Adapter, cases: list[dict], rows_of: dict, dtype: str
         return {}
     inputs = [make_input(c, c["weights"], c["biases"], 0, dtype, False) for c in todo]
     try:
-        results = adapter.step_many(inputs)
+        if timeout is None:
+            results = adapter.step_many(inputs)
+        else:  # a batch that overruns one case's limit is abandoned for one call per case
+            finished, results = watchdog.within(timeout, adapter.step_many, inputs)
+            if not finished:
+                return {}
     except Exception:  # fall back to one call per case, which attributes the failure to its case
         return {}
     if not isinstance(results, list) or len(results) != len(todo):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -61,7 +62,9 @@ def certify_all(cases: list[dict], jobs: int, progress: bool) -> dict[str, list[
             results[case["case"]] = certify.certify_case(case)
             bar.update(1)
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        # spawn, not fork: a parent that has imported a multithreaded library (JAX, a BLAS) may
+        # deadlock a forked child
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {case["case"]: pool.submit(certify.certify_case, case) for case in order}
             for name, fut in futures.items():
                 results[name] = fut.result()
