@@ -12,8 +12,14 @@ flag, so float64 arrays stay float64 while the flag of the rest of the process i
 
 One compiled function per signature (activations, loss, reduction, frozen biases; ``functools.cache``),
 which XLA specialises per shape and dtype; η and the slope are traced arguments, so new numbers never
-recompile. ``step_many`` runs the inputs of one signature and shape as one ``jax.vmap`` over a stacked
-case axis (ADP-5).
+recompile. Compiling costs about a second per new shape, so a suite of many shapes is slower in JAX
+than in torch; JAX's persistent cache (JAX_COMPILATION_CACHE_DIR, with
+JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0) halves a repeated run. A run of SCAN_MIN or more
+consecutive layers of one activation and shape is one ``lax.scan``: unrolled, XLA took 60-110 s to
+compile a 48- or 63-layer chain of 1-unit layers (its 1×1 products become elementwise and the
+backward chain is fused into every layer's gradient, quadratic in depth); scanned, a few seconds.
+``step_many`` runs the inputs of one signature and shape as one ``jax.vmap`` over a stacked case
+axis (ADP-5).
 
 Where a JAX primitive's derivative departs from the spec, the activation is composed of primitives
 whose derivative is the spec's:
@@ -51,6 +57,7 @@ import numpy as np
 
 from bpspec.peers import common
 
+SCAN_MIN = 16
 _LISTS = ("grad_weights", "grad_biases", "new_weights", "new_biases", "nets", "outs", "deltas")
 
 
@@ -73,18 +80,44 @@ def _activation(name: str, slope: jax.Array) -> Callable[[jax.Array], jax.Array]
     }[name]
 
 
+def _runs(sig: common.Signature) -> tuple[tuple[int, int], ...]:
+    """Layers [start, stop) of one activation and one weight shape, in order; a run of SCAN_MIN or more
+    becomes one ``lax.scan``."""
+    runs: list[list[int]] = []
+    for layer, key in enumerate(zip(sig.activations, sig.shapes[1:], strict=True)):
+        if runs and key == (sig.activations[runs[-1][0]], sig.shapes[1 + runs[-1][0]]):
+            runs[-1][1] = layer + 1
+        else:
+            runs.append([layer, layer + 1])
+    return tuple((start, stop) for start, stop in runs)
+
+
 @functools.cache
-def _compiled(activations: tuple[str, ...], loss: str, reduction: str,
-              freeze: bool) -> tuple[Callable, Callable]:
+def _compiled(activations: tuple[str, ...], loss: str, reduction: str, freeze: bool,
+              runs: tuple[tuple[int, int], ...]) -> tuple[Callable, Callable]:
     """The jitted step of one signature, and its vmapped form over a leading case axis."""
 
     def energy(params, perturbations, x, y, slope):
         nets, outs, a = [], [], x
-        for w, b, p, name in zip(*params, perturbations, activations, strict=True):
-            net = a @ w.T + b + p
-            a = _activation(name, slope)(net)
-            nets.append(net)
-            outs.append(a)
+        for start, stop in runs:
+            f = _activation(activations[start], slope)
+
+            def layer(a, wbp, f=f):
+                w, b, p = wbp
+                net = a @ w.T + b + p
+                out = f(net)
+                return out, (net, out)
+
+            if stop - start < SCAN_MIN:
+                for lth in range(start, stop):
+                    a, (net, out) = layer(a, (params[0][lth], params[1][lth], perturbations[lth]))
+                    nets.append(net)
+                    outs.append(out)
+            else:
+                stacked = [jnp.stack(v[start:stop]) for v in (*params, perturbations)]
+                a, (run_nets, run_outs) = jax.lax.scan(layer, a, stacked)
+                nets.extend(run_nets)
+                outs.extend(run_outs)
         sq = jnp.square(y - a)
         terms = {"half_sse": 0.5 * sq, "sse": sq, "mse": sq / a.shape[-1]}[loss]
         total = jnp.sum(terms)
@@ -106,7 +139,7 @@ def run(sig: common.Signature, arrays: dict[str, Any]) -> dict[str, Any]:
     """One step of a stack of C cases of one signature, every result with the case axis first."""
     dt = common.NUMPY_DTYPES[sig.dtype]
     with jax.enable_x64(True):
-        _, many = _compiled(sig.activations, sig.loss, sig.reduction, sig.freeze_biases)
+        _, many = _compiled(sig.activations, sig.loss, sig.reduction, sig.freeze_biases, _runs(sig))
         args = (arrays["x"], arrays["y"], arrays["weights"], arrays["biases"],
                 arrays["learning_rate"].astype(dt), arrays["slope"].astype(dt))
         return _numpy(many(*args))
@@ -124,7 +157,8 @@ class JaxAdapter:
     def step(self, inp: Mapping[str, Any]) -> dict[str, Any]:
         s = common.parse(inp, "jax")
         with jax.enable_x64(True):
-            one, _ = _compiled(s.sig.activations, s.sig.loss, s.sig.reduction, s.sig.freeze_biases)
+            one, _ = _compiled(s.sig.activations, s.sig.loss, s.sig.reduction, s.sig.freeze_biases,
+                               _runs(s.sig))
             dt = common.NUMPY_DTYPES[s.sig.dtype]
             return _numpy(one(s.x, s.y, s.weights, s.biases, np.asarray(s.learning_rate).astype(dt),
                               np.asarray(s.slope).astype(dt)))

@@ -90,14 +90,15 @@ def run(sig: common.Signature, arrays: dict[str, Any]) -> dict[str, Any]:
     eta = _tensor(arrays["learning_rate"], dt)
     slope = _tensor(arrays["slope"], dt)[:, None, None]
     nets, outs, a = [], [], x
-    for w, b, name in zip(weights, biases, sig.activations, strict=True):
-        net = a @ w.transpose(1, 2) + b[:, None, :]
-        net.retain_grad()
-        a = _activation(name, slope)(net)
-        nets.append(net)
-        outs.append(a)
-    loss = _loss(a, y, sig.loss, sig.reduction)
-    loss.sum().backward()
+    with torch.enable_grad():
+        for w, b, name in zip(weights, biases, sig.activations, strict=True):
+            net = a @ w.transpose(1, 2) + b[:, None, :]
+            net.retain_grad()
+            a = _activation(name, slope)(net)
+            nets.append(net)
+            outs.append(a)
+        loss = _loss(a, y, sig.loss, sig.reduction)
+        loss.sum().backward()
     with torch.no_grad():
         new_w = [w - eta[:, None, None] * w.grad for w in weights]
         new_b = [b if sig.freeze_biases else b - eta[:, None] * b.grad for b in biases]
