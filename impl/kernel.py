@@ -1,5 +1,5 @@
-"""Straight-line float64 code for one step of a small network (spec FWD-1, FWD-2, LOSS-4, BWD-1,
-BWD-2, BWD-3, GRD-1, GRD-2, UPD-1, UPD-2, CNV-1, CNV-2, CNV-3).
+"""Straight-line code for one step of a small network, float64 or float32 (spec FWD-1, FWD-2, LOSS-4,
+BWD-1, BWD-2, BWD-3, GRD-1, GRD-2, UPD-1, UPD-2, CNV-1, CNV-2, CNV-3).
 
 A sequential training loop cannot stack its steps, and for a 2-2-2 network NumPy's fixed cost per
 call (about a microsecond per ufunc on a small machine, and a step needs dozens) is the whole cost.
@@ -11,16 +11,24 @@ index order, then the bias; the loss summed sample by sample, unit by unit; the 
 loss formulas, ``scalar`` of each activation module and the loss modules themselves), so the two
 give the same numbers wherever NumPy's and libm's elementary functions agree.
 
+float32 runs the same source on NumPy float32 scalars: their +, -, * and / are IEEE float32
+operations, correctly rounded like NumPy's array operations in the same order, so only exp, log1p
+and tanh (computed in float64 by ``math`` and rounded once to float32) can differ from the NumPy
+engine, by an ulp where they do. A float32 scalar operation costs a few times a Python float's, still
+far below a ufunc call on an array.
+
 The generated source is kept on the function as ``__source__``, for reading and debugging.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from bpspec.impl.activations import ACTIVATIONS
+from bpspec.impl.dtypes import SCALAR_DTYPES
 from bpspec.impl.losses import LOSSES
 from bpspec.impl.network import Network
 
@@ -36,10 +44,10 @@ def size(sizes: Sequence[int], batch: int) -> int:
 
 
 def compile_step(network: Network, sizes: Sequence[int], batch: int) -> Kernel:
-    """``kernel(p, x, y, eta) -> (new p, E_total)`` for float64; p is ``flatten(weights, biases)``,
+    """``kernel(p, x, y, eta) -> (new p, E_total)``; p is ``flatten(weights, biases)``,
     x and y are a batch's rows flattened row by row."""
-    if network.dtype != "float64":
-        raise ValueError("the straight-line kernel computes in float64 only")
+    if network.dtype not in SCALAR_DTYPES:
+        raise ValueError(f"the straight-line kernel computes in {' and '.join(SCALAR_DTYPES)} only")
     if size(sizes, batch) > MAX_TERMS:
         raise ValueError(f"a step of {size(sizes, batch)} multiply-adds is too large to write out")
     n_layers, n_out, conv = len(sizes) - 1, sizes[-1], network.conventions
@@ -88,7 +96,7 @@ def compile_step(network: Network, sizes: Sequence[int], batch: int) -> Kernel:
     lines.append(f"    return ({', '.join(new)},), E_total")
     source = "\n".join(lines) + "\n"
     loss = LOSSES[network.loss]
-    namespace = {f"f{k}": ACTIVATIONS[name].scalar(network.activation_params)
+    namespace = {f"f{k}": ACTIVATIONS[name].scalar(network.activation_params, network.dtype)
                  for k, name in enumerate(network.activations)}
     namespace.update(term=loss.term, grad=loss.grad, conv=dict(conv))
     exec(compile(source, f"<bpspec kernel {sizes} batch {batch}>", "exec"), namespace)
@@ -106,17 +114,26 @@ def _names(sizes: Sequence[int], new: bool) -> list[str]:
     return names
 
 
-def flatten(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]) -> tuple[float, ...]:
+def scalars(a: np.ndarray) -> tuple[Any, ...]:
+    """The numbers of an array, flattened, as the kernel computes on them: Python floats for float64
+    (the fastest scalars there are), NumPy scalars of the dtype otherwise."""
+    flat = np.ravel(a)
+    return tuple(flat.tolist()) if flat.dtype == np.float64 else tuple(flat)
+
+
+def flatten(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]) -> tuple[Any, ...]:
     """The parameters as the kernel's tuple p: per layer its weights row by row, then its biases."""
-    return tuple(v for w, b in zip(weights, biases, strict=True) for v in [*w.ravel().tolist(), *b.tolist()])
+    parts = [part.ravel() for w, b in zip(weights, biases, strict=True) for part in (w, b)]
+    return scalars(np.concatenate(parts))
 
 
-def unflatten(p: Sequence[float], sizes: Sequence[int]) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The kernel's tuple p back as float64 weight and bias arrays."""
+def unflatten(p: Sequence[Any], sizes: Sequence[int], dtype: Any = np.float64
+              ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The kernel's tuple p back as weight and bias arrays of ``dtype``."""
     weights, biases, at = [], [], 0
     for n_in, n_out in zip(sizes, sizes[1:], strict=False):
-        weights.append(np.array(p[at:at + n_out * n_in], dtype=np.float64).reshape(n_out, n_in))
+        weights.append(np.array(p[at:at + n_out * n_in], dtype=dtype).reshape(n_out, n_in))
         at += n_out * n_in
-        biases.append(np.array(p[at:at + n_out], dtype=np.float64))
+        biases.append(np.array(p[at:at + n_out], dtype=dtype))
         at += n_out
     return weights, biases

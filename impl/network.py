@@ -22,8 +22,14 @@ Memory. Fresh memory is dear: every 4 KiB page faults in on first touch, and for
 networks the faults of thirty separately allocated arrays cost more than the arithmetic. So the
 intermediates of a step that are not results (the inputs moved to the case-last layout, f'(net),
 the hidden dE/dout) live in this thread's scratch ``Workspace``, kept from call to call, and the
-results are written into one new block per step. A caller that steps repeatedly can pass its own
+results are written into one new block per step (or, when they are small, into arrays of their own,
+which malloc serves without page faults). A caller that steps repeatedly can pass its own
 Workspace for the results too; they are then views into it, valid until its next use.
+
+Large networks. When one network's products are large (``gemm.worth_it``: batch x the largest
+in x out of at least ``gemm.MIN_MACS``), ``step`` takes ``bpspec.impl.gemm`` instead: the natural
+layout, one BLAS matrix product per case and product, no case-last copies. The choice depends on
+the shape of one case only, so a case's numbers still do not depend on what it is stacked with.
 
 Underflow. The step runs under ``np.errstate(under="ignore")``: gradual underflow gives the correctly
 rounded result, so it is never an error here. Overflow and invalid operations keep the caller's
@@ -39,10 +45,15 @@ from typing import Any
 import numpy as np
 
 from bpspec import contract
+from bpspec.impl import gemm
 from bpspec.impl.activations import ACTIVATIONS, leaky_relu
 from bpspec.impl.dtypes import accumulator, resolve
 from bpspec.impl.losses import LOSSES
 from bpspec.impl.workspace import ALIGN, Workspace, scratch
+
+#: results of at most this many bytes are allocated one by one (malloc's heap: no page faults, and
+#: np.empty is cheaper than cutting a view); larger ones are cut from one new Workspace block
+SMALL_RESULTS = 1 << 17
 
 
 @dataclass(frozen=True)
@@ -103,8 +114,12 @@ def step(network: Network, x: Any, y: Any, weights: Sequence[Any], biases: Seque
     n_cases = np.shape(x)[0] if stacked else 1
     width = 2 if n_cases == 1 else n_cases
     batch, sizes = np.shape(x)[-2], [np.shape(x)[-1], *(np.shape(b)[-1] for b in biases)]
-    results = Workspace() if workspace is None else workspace
-    results.reset(_result_nbytes(sizes, batch, width, dt))
+    if gemm.worth_it(sizes, batch):
+        return _step_gemm(network, x, y, weights, biases, learning_rate, stacked, workspace)
+    nbytes = _result_nbytes(sizes, batch, width, dt)
+    results = workspace if workspace is not None or nbytes <= SMALL_RESULTS else Workspace()
+    if results is not None:
+        results.reset(nbytes)
     temporary = scratch()
     temporary.reset()
 
@@ -126,6 +141,29 @@ def step(network: Network, x: Any, y: Any, weights: Sequence[Any], biases: Seque
 
     loss = back(result.loss) if stacked else result.loss[0]
     return Step(loss=loss, **{k: [back(a) for a in getattr(result, k)] for k in _LISTS})
+
+
+def _step_gemm(network: Network, x: Any, y: Any, weights: Sequence[Any], biases: Sequence[Any],
+               learning_rate: Any, stacked: bool, workspace: Workspace | None) -> Step:
+    """``step`` through ``bpspec.impl.gemm``, in the natural layout, results in new arrays (or cut
+    from ``workspace``)."""
+    dt = network.np_dtype
+
+    def arr(a: Any) -> np.ndarray:
+        return np.ascontiguousarray(a, dtype=dt)
+
+    n_cases = np.shape(x)[0] if stacked else None
+    lead = (n_cases,) if stacked else ()
+    eta = np.broadcast_to(np.asarray(learning_rate, dtype=dt), lead).copy() if stacked else \
+        np.asarray(learning_rate, dtype=dt)[()]
+    if workspace is not None:
+        workspace.reset()
+    new = None if workspace is None else (lambda shape: workspace.take(shape, dt))
+    sizes = [np.shape(x)[-1], *(np.shape(b)[-1] for b in biases)]
+    b = gemm.step(network, arr(x), arr(y), [arr(w) for w in weights], [arr(v) for v in biases], eta,
+                  gemm.Buffers(sizes, np.shape(x)[-2], dt, lead, new))
+    return Step(b.nets, b.outs, b.deltas, b.loss if stacked else b.loss[()], b.grad_ws, b.grad_bs,
+                b.new_ws, b.new_bs)
 
 
 def step_cases_last(network: Network, x: np.ndarray, y: np.ndarray, weights: Sequence[np.ndarray],

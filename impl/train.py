@@ -6,10 +6,12 @@ batches)`` performs the updates, update s on the rows ``batches[s % len(batches)
 batches is None), and returns E_total of every step, each measured before that step's update
 (UPD-4). Two engines compute the same steps:
 
-* ``kernel`` (float64, small networks): the straight-line code of ``bpspec.impl.kernel``, compiled
-  once per batch size, with the parameters held as one tuple of floats from step to step;
-* ``numpy`` (every dtype and size): ``network.step_cases_last``, the core of ``network.step``, on
-  state kept in its layout, with the batches sliced once in advance.
+* ``kernel`` (float64 and float32, small networks): the straight-line code of
+  ``bpspec.impl.kernel``, compiled once per batch size, with the parameters held as one tuple of
+  scalars from step to step;
+* ``numpy`` (every dtype and size): the core of ``network.step`` in the layout it takes for the
+  shape, on state kept in that layout, with the batches sliced once in advance: BLAS products
+  (``bpspec.impl.gemm``) on two sets of buffers used in turn, or ``network.step_cases_last``.
 
 ``engine="auto"`` takes the kernel where it applies.
 """
@@ -22,8 +24,9 @@ from typing import Any
 import numpy as np
 
 from bpspec import contract
-from bpspec.impl import kernel, network
+from bpspec.impl import gemm, kernel, network
 from bpspec.impl.adapter import parse
+from bpspec.impl.dtypes import SCALAR_DTYPES
 
 ENGINES = ("auto", "kernel", "numpy")
 
@@ -39,9 +42,11 @@ class Trainer:
         self.x, self.y, self.eta = arrays["x"], arrays["y"], arrays["learning_rate"]
         self.weights: list[np.ndarray] = arrays["weights"]
         self.biases: list[np.ndarray] = arrays["biases"]
-        fits = self.network.dtype == "float64" and kernel.size(self.sizes, len(self.x)) <= kernel.MAX_TERMS
+        fits = (self.network.dtype in SCALAR_DTYPES
+                and kernel.size(self.sizes, len(self.x)) <= kernel.MAX_TERMS)
         if engine == "kernel" and not fits:
-            raise ValueError("the kernel engine needs float64 and a network small enough to write out")
+            raise ValueError("the kernel engine needs float64 or float32 and a network small enough to "
+                             "write out")
         self.engine = "kernel" if engine == "kernel" or engine == "auto" and fits else "numpy"
         self._kernels: dict[int, kernel.Kernel] = {}
 
@@ -53,9 +58,8 @@ class Trainer:
         return np.asarray(losses, dtype=self.network.np_dtype)
 
     def _run_kernel(self, steps: int, rows: list[np.ndarray]) -> list[float]:
-        data = [(tuple(self.x[r].ravel().tolist()), tuple(self.y[r].ravel().tolist()), self._kernel(len(r)))
-                for r in rows]
-        p, eta, losses = kernel.flatten(self.weights, self.biases), float(self.eta), []
+        data = [(kernel.scalars(self.x[r]), kernel.scalars(self.y[r]), self._kernel(len(r))) for r in rows]
+        p, (eta,), losses = kernel.flatten(self.weights, self.biases), kernel.scalars(self.eta), []
         record = losses.append
         if len(data) == 1:
             xs, ys, step = data[0]
@@ -67,10 +71,37 @@ class Trainer:
                 xs, ys, step = data[s % len(data)]
                 p, E_total = step(p, xs, ys, eta)
                 record(E_total)
-        self.weights, self.biases = kernel.unflatten(p, self.sizes)
+        self.weights, self.biases = kernel.unflatten(p, self.sizes, self.network.np_dtype)
         return losses
 
     def _run_numpy(self, steps: int, rows: list[np.ndarray]) -> np.ndarray:
+        """The layout ``network.step`` takes for these shapes: BLAS products when the largest batch
+        is worth it, the case-last einsum path otherwise."""
+        if gemm.worth_it(self.sizes, max(len(r) for r in rows)):
+            return self._run_gemm(steps, rows)
+        return self._run_cases_last(steps, rows)
+
+    def _run_gemm(self, steps: int, rows: list[np.ndarray]) -> np.ndarray:
+        """gemm.step on two sets of buffers per batch size, used in turn: step s reads the parameters
+        step s - 1 wrote and writes the other set, so no step allocates."""
+        net, dt = self.network, self.network.np_dtype
+        data = [(np.ascontiguousarray(self.x[r]), np.ascontiguousarray(self.y[r])) for r in rows]
+        buffers = {len(x): (gemm.Buffers(self.sizes, len(x), dt), gemm.Buffers(self.sizes, len(x), dt))
+                   for x, _ in data}
+        weights = [np.ascontiguousarray(w) for w in self.weights]
+        biases = [np.ascontiguousarray(b) for b in self.biases]
+        eta = np.asarray(self.eta, dtype=dt)[()]
+        losses = np.empty(steps, dtype=dt)
+        for s in range(steps):
+            x, y = data[s % len(data)]
+            result = gemm.step(net, x, y, weights, biases, eta, buffers[len(x)][s % 2])
+            losses[s] = result.loss
+            weights, biases = result.new_ws, result.new_bs
+        self.weights = [w.copy() for w in weights]
+        self.biases = [b.copy() for b in biases]
+        return losses
+
+    def _run_cases_last(self, steps: int, rows: list[np.ndarray]) -> np.ndarray:
         """network.step_cases_last on state kept case-axis-last, one case as two copies like
         network.step does, so that both give the same numbers."""
         net, dt = self.network, self.network.np_dtype

@@ -32,16 +32,17 @@ class Workspace:
         self._used = self._wanted = 0
 
     def take(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        """An uninitialised contiguous array, 64-byte aligned within the block."""
+        """An uninitialised contiguous array, 64-byte aligned within the block. (Made by the ndarray
+        constructor on the block's buffer: one call, where slicing, viewing and reshaping take three.)"""
         nbytes = math.prod(shape) * dtype.itemsize
         padded = -(-nbytes // ALIGN) * ALIGN
         self._wanted += padded
         if self._used + nbytes > self._block.nbytes:
             self._block = np.empty(max(padded, 2 * self._block.nbytes), dtype=np.uint8)
             self._used = 0
-        view = self._block[self._used:self._used + nbytes]
+        view = np.ndarray(shape, dtype, self._block, self._used)
         self._used += padded
-        return view.view(dtype).reshape(shape)
+        return view
 
 
 _LOCAL = threading.local()

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from bpspec.contract import ACTIVATION_NAMES, LOSS_NAMES, REDUCTIONS
-from bpspec.impl import adapter
+from bpspec.impl import adapter, gemm
 from bpspec.reference import step as reference_step
 
 RTOL = {"float64": 1e-12, "float32": 1e-4}
@@ -105,6 +105,57 @@ def test_stacked_equals_unstacked_bitwise(index, dtype):
     inputs = [{**base, "x": np.array(base["x"], dtype=float) * (1 - c / 4),
                "weights": [np.array(w, dtype=float) * (1 + c / 8) for w in base["weights"]]}
               for c in range(3)]
+    for single, many in zip(map(adapter.step, inputs), adapter.ADAPTER.step_many(inputs), strict=True):
+        assert np.array_equal(np.asarray(single["loss"]), np.asarray(many["loss"]))
+        for key in ARRAYS:
+            for a, b in zip(single[key], many[key], strict=True):
+                np.testing.assert_array_equal(a, b, err_msg=key)
+
+
+BLAS_LAYERS = [("tanh", "sigmoid"), ("relu", "softplus"), ("leaky_relu", "identity")]
+
+
+@functools.cache
+def blas_case(layers: tuple[str, str]) -> tuple[dict, dict]:
+    """A network for the BLAS path (24-40-8, batch 16) with dyadic numbers, and its reference step."""
+    rng = random.Random(f"blas/{layers}")
+    sizes, batch = [24, 40, 8], 16
+
+    def value() -> str:
+        return str(rng.randint(-63, 63) / 64)
+
+    inp = {"layer_sizes": sizes, "activations": list(layers),
+           "activation_params": {"leaky_relu_slope": "0.125"}, "loss": "mse", "reduction": "mean",
+           "learning_rate": "0.5", "conventions": {},
+           "x": [[value() for _ in range(sizes[0])] for _ in range(batch)],
+           "y": [[value() for _ in range(sizes[-1])] for _ in range(batch)],
+           "weights": [[[str(rng.randint(-15, 15) / 64) for _ in range(a)] for _ in range(b)]
+                       for a, b in zip(sizes, sizes[1:], strict=False)],
+           "biases": [[value() for _ in range(b)] for b in sizes[1:]]}
+    assert gemm.worth_it(sizes, batch)
+    return inp, reference_step(inp, 40)
+
+
+@pytest.mark.parametrize("dtype", RTOL)
+@pytest.mark.parametrize("layers", BLAS_LAYERS, ids=["-".join(pair) for pair in BLAS_LAYERS])
+def test_blas_path_matches_reference(layers, dtype):
+    """FWD-1 .. UPD-2 through bpspec.impl.gemm (matrix products by BLAS), every activation."""
+    inp, ref = blas_case(layers)
+    assert_matches(adapter.step({**inp, "dtype": dtype}), ref, RTOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "bfloat16"])
+def test_stacked_equals_unstacked_bitwise_through_blas(dtype):
+    """ADP-5: a network large enough for the BLAS path (bpspec.impl.gemm) runs one matrix product per
+    case, so stacked and unstacked results stay bitwise identical there too."""
+    rng = np.random.default_rng(5)
+    sizes, batch = [24, 40, 8], 16
+    assert gemm.worth_it(sizes, batch)
+    base = {"layer_sizes": sizes, "activations": ["tanh", "sigmoid"], "loss": "mse", "reduction": "mean",
+            "learning_rate": 0.125, "dtype": dtype, "conventions": {"hidden_delta_weights": "post_update"}}
+    inputs = [{**base, "x": rng.uniform(-1, 1, (batch, sizes[0])), "y": rng.uniform(0, 1, (batch, sizes[-1])),
+               "weights": [rng.uniform(-1, 1, (b, a)) for a, b in zip(sizes, sizes[1:], strict=False)],
+               "biases": [rng.uniform(-1, 1, b) for b in sizes[1:]]} for _ in range(3)]
     for single, many in zip(map(adapter.step, inputs), adapter.ADAPTER.step_many(inputs), strict=True):
         assert np.array_equal(np.asarray(single["loss"]), np.asarray(many["loss"]))
         for key in ARRAYS:

@@ -81,11 +81,30 @@ def test_kernel_equals_numpy_engine(network, mini):
 
 
 def test_engine_choice(seed_000):
-    """ADP-1: the kernel serves float64 only; other dtypes take the NumPy engine."""
+    """ADP-1: the kernel serves float64 and float32; the 16-bit dtypes take the NumPy engine."""
     assert Trainer(seed_000).engine == "kernel"
+    assert Trainer({**seed_000, "dtype": "float32"}).engine == "kernel"
     assert Trainer({**seed_000, "dtype": "bfloat16"}).engine == "numpy"
-    with pytest.raises(ValueError, match="float64"):
-        Trainer({**seed_000, "dtype": "float32"}, engine="kernel")
+    with pytest.raises(ValueError, match="float64 or float32"):
+        Trainer({**seed_000, "dtype": "float16"}, engine="kernel")
+
+
+@pytest.mark.parametrize("activations",
+                         [["sigmoid", "sigmoid"], ["tanh", "softplus"], ["leaky_relu", "relu"]])
+def test_float32_kernel_equals_numpy_engine(seed_000, activations):
+    """ADP-1, UPD-4: the kernel on float32 scalars performs the NumPy engine's float32 operations:
+    bit for bit without exp, log1p or tanh; with them within a few ulps over 1,000 updates (math's
+    float64 result rounded once to float32 against NumPy's float32 routines)."""
+    inp = {**seed_000, "dtype": "float32", "activations": activations,
+           "activation_params": {"leaky_relu_slope": "0.125"}}
+    fast, slow = Trainer(inp, "kernel"), Trainer(inp, "numpy")
+    pairs = [(fast.run(1000), slow.run(1000)), *zip(fast.weights, slow.weights, strict=True)]
+    for a, b in pairs:
+        assert a.dtype == b.dtype == np.float32
+        if "relu" in activations:
+            np.testing.assert_array_equal(a, b)
+        else:
+            np.testing.assert_allclose(a, b, rtol=2e-5)
 
 
 @pytest.mark.parametrize("batches", [[], [[]], [[0, 5]], [[0.5]]])

@@ -32,8 +32,8 @@ def derivative(net: np.ndarray, out: np.ndarray, params: Mapping[str, Any]) -> n
     return np.ones_like(net)
 
 
-def scalar(params: Mapping[str, Any]) -> Callable[[float], tuple[float, float]]:
-    """The same rule on one float64 (ACT-4)."""
+def scalar(params: Mapping[str, Any], dtype: str = "float64") -> Callable[[float], tuple[float, float]]:
+    """The same rule on one scalar of ``dtype``; nothing is rounded but what the arithmetic rounds (ACT-4)."""
 
     def f(net: float) -> tuple[float, float]:
         return net, 1.0

@@ -50,8 +50,8 @@ def derivative(net: np.ndarray, out: np.ndarray, params: Mapping[str, Any]) -> n
     return forward_and_derivative(net, params)[1]
 
 
-def scalar(params: Mapping[str, Any]) -> Callable[[float], tuple[float, float]]:
-    """The same rule on one float64 (ACT-5)."""
+def scalar(params: Mapping[str, Any], dtype: str = "float64") -> Callable[[float], tuple[float, float]]:
+    """The same rule on one scalar of ``dtype``; nothing is rounded but what the arithmetic rounds (ACT-5)."""
     a = slope(params)
 
     def f(net: float) -> tuple[float, float]:

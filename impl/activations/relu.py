@@ -16,8 +16,7 @@ import numpy as np
 def forward_and_derivative(net: np.ndarray, params: Mapping[str, Any], out: np.ndarray | None = None,
                            deriv: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """relu(net) and relu'(net), with relu'(0) = 0 (ACT-3)."""
-    deriv = np.empty_like(net) if deriv is None else deriv
-    np.copyto(deriv, net > 0)
+    deriv = np.greater(net, 0, out=np.empty_like(net) if deriv is None else deriv)
     return np.maximum(net, 0, out=out), deriv
 
 
@@ -31,8 +30,8 @@ def derivative(net: np.ndarray, out: np.ndarray, params: Mapping[str, Any]) -> n
     return (net > 0).astype(net.dtype)
 
 
-def scalar(params: Mapping[str, Any]) -> Callable[[float], tuple[float, float]]:
-    """The same rule on one float64 (ACT-3)."""
+def scalar(params: Mapping[str, Any], dtype: str = "float64") -> Callable[[float], tuple[float, float]]:
+    """The same rule on one scalar of ``dtype``; nothing is rounded but what the arithmetic rounds (ACT-3)."""
 
     def f(net: float) -> tuple[float, float]:
         return (net, 1.0) if net > 0 else (0.0, 0.0)

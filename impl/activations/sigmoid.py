@@ -20,20 +20,22 @@ from typing import Any
 
 import numpy as np
 
+from bpspec.impl.dtypes import elementary
+
 
 def exp_neg_abs(net: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """e = exp(-|net|), in [0, 1] for every finite net: the one exponential of ACT-1, ACT-2, ACT-6."""
-    with np.errstate(under="ignore"):
-        e = np.abs(net, out=out)
-        np.negative(e, out=e)
-        return np.exp(e, out=e)
+    """e = exp(-|net|), in [0, 1] for every finite net: the one exponential of ACT-1, ACT-2, ACT-6.
+    -|net| is ``copysign(net, -1)``, one pass. May underflow: callers run it under
+    ``np.errstate(under="ignore")``."""
+    e = np.copysign(net, -1, out=out)
+    return np.exp(e, out=e)
 
 
 def forward_and_derivative(net: np.ndarray, params: Mapping[str, Any], out: np.ndarray | None = None,
                            deriv: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """sigmoid(net) = r * max(e, sign(net)) and sigmoid'(net) = e * r * r, r = 1 / (1 + e) (ACT-1)."""
-    e = exp_neg_abs(net, deriv)
     with np.errstate(under="ignore"):
+        e = exp_neg_abs(net, deriv)
         r = np.add(e, 1, out=out)
         np.divide(1, r, out=r)
         factor = np.sign(net)
@@ -53,11 +55,12 @@ def derivative(net: np.ndarray, out: np.ndarray, params: Mapping[str, Any]) -> n
     return forward_and_derivative(net, params)[1]
 
 
-def scalar(params: Mapping[str, Any]) -> Callable[[float], tuple[float, float]]:
-    """The same formulas on one float64 (ACT-1)."""
+def scalar(params: Mapping[str, Any], dtype: str = "float64") -> Callable[[float], tuple[float, float]]:
+    """The same formulas on one scalar of ``dtype`` (ACT-1)."""
+    exp_ = elementary(exp, dtype)
 
     def f(net: float) -> tuple[float, float]:
-        e = exp(-abs(net))
+        e = exp_(-abs(net))
         r = 1.0 / (1.0 + e)
         er = e * r
         return (r if net >= 0 else er), er * r

@@ -18,13 +18,14 @@ from typing import Any
 import numpy as np
 
 from bpspec.impl.activations import sigmoid
+from bpspec.impl.dtypes import elementary
 
 
 def forward_and_derivative(net: np.ndarray, params: Mapping[str, Any], out: np.ndarray | None = None,
                            deriv: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """softplus(net) = max(net, 0) + log1p(e) and sigmoid(net) = r * max(e, sign(net)) (ACT-6, ACT-1)."""
-    e = sigmoid.exp_neg_abs(net, out)
     with np.errstate(under="ignore"):
+        e = sigmoid.exp_neg_abs(net, out)
         r = np.add(e, 1, out=deriv)
         np.divide(1, r, out=r)
         other = np.sign(net)
@@ -45,12 +46,13 @@ def derivative(net: np.ndarray, out: np.ndarray, params: Mapping[str, Any]) -> n
     return sigmoid.forward(net, params)
 
 
-def scalar(params: Mapping[str, Any]) -> Callable[[float], tuple[float, float]]:
-    """The same formulas on one float64 (ACT-6)."""
+def scalar(params: Mapping[str, Any], dtype: str = "float64") -> Callable[[float], tuple[float, float]]:
+    """The same formulas on one scalar of ``dtype`` (ACT-6)."""
+    exp, log1p = elementary(math.exp, dtype), elementary(math.log1p, dtype)
 
     def f(net: float) -> tuple[float, float]:
-        e = math.exp(-abs(net))
+        e = exp(-abs(net))
         r = 1.0 / (1.0 + e)
-        return max(net, 0.0) + math.log1p(e), (r if net >= 0 else e * r)
+        return max(net, 0.0) + log1p(e), (r if net >= 0 else e * r)
 
     return f

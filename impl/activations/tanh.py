@@ -18,13 +18,14 @@ from typing import Any
 import numpy as np
 
 from bpspec.impl.activations import sigmoid
+from bpspec.impl.dtypes import elementary
 
 
 def forward_and_derivative(net: np.ndarray, params: Mapping[str, Any], out: np.ndarray | None = None,
                            deriv: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """tanh(net) and sech(net)^2 = 4 e / (1 + e)^2, e = exp(-|net|)^2 (ACT-2)."""
-    e = sigmoid.exp_neg_abs(net, deriv)
     with np.errstate(under="ignore"):
+        e = sigmoid.exp_neg_abs(net, deriv)
         np.multiply(e, e, out=e)
         s = np.add(e, 1)
         np.multiply(s, s, out=s)
@@ -43,13 +44,14 @@ def derivative(net: np.ndarray, out: np.ndarray, params: Mapping[str, Any]) -> n
     return forward_and_derivative(net, params)[1]
 
 
-def scalar(params: Mapping[str, Any]) -> Callable[[float], tuple[float, float]]:
-    """The same formulas on one float64 (ACT-2)."""
+def scalar(params: Mapping[str, Any], dtype: str = "float64") -> Callable[[float], tuple[float, float]]:
+    """The same formulas on one scalar of ``dtype`` (ACT-2)."""
+    exp, tanh = elementary(math.exp, dtype), elementary(math.tanh, dtype)
 
     def f(net: float) -> tuple[float, float]:
-        e = math.exp(-abs(net))
+        e = exp(-abs(net))
         e = e * e
         s = 1.0 + e
-        return math.tanh(net), 4.0 * e / (s * s)
+        return tanh(net), 4.0 * e / (s * s)
 
     return f

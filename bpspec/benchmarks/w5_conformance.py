@@ -1,0 +1,80 @@
+"""W5: conformance throughput: values graded per second over the whole shipped suite.
+
+One call is ``bpspec.conformance.runner.run`` over every default suite with bpspec's NumPy adapter:
+loading and verifying the vector files, computing every step, grading every value. The time is
+split three ways: **computing** is the time spent inside the adapter (``step`` and ``step_many``,
+timed around each call); **loading** is the same ``vectorset.load`` and ``index.annotate`` calls the
+runner makes (SHA-256, CSV parsing, schema checks, name parsing), timed on their own after the run;
+**comparing** is the rest: building step inputs, selecting each step's rows, grading.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bpspec.benchmarks.core import Candidate
+from bpspec.benchmarks.options import Options
+
+TITLE = "conformance throughput: values graded per second over the whole shipped suite"
+GROUPS = {"W5": ("numpy",)}
+REPEATS = 3
+
+
+def _timed(f: Callable | None, spent: list[float]) -> Callable | None:
+    if f is None:
+        return None
+
+    def call(*args: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return f(*args)
+        finally:
+            spent[0] += time.perf_counter() - start
+
+    return call
+
+
+def _loading(suites: list[str]) -> float:
+    """Seconds the runner spends loading: every suite loaded, verified and annotated."""
+    from bpspec import vectorset
+    from bpspec.conformance.index import annotate
+
+    start = time.perf_counter()
+    for name in suites:
+        suite = vectorset.load(name)
+        annotate(suite.values, suite.cases)
+    return time.perf_counter() - start
+
+
+def candidate(dtype: str) -> Candidate:
+    """The whole default suite through the runner, with the adapter's time measured on the way."""
+    from bpspec.conformance import runner
+    from bpspec.conformance.adapters import Adapter, resolve
+
+    inner, suites = resolve("numpy"), runner.select_suites(None)
+    spent, computing, totals = [0.0], [], []
+    adapter = Adapter(inner.name, _timed(inner.step, spent), _timed(inner.step_many, spent), inner.exact)
+
+    def run() -> int:
+        spent[0] = 0.0
+        start = time.perf_counter()
+        values = sum(o.values for o in runner.run(adapter, dtype, suites))
+        totals.append(time.perf_counter() - start)
+        computing.append(spent[0])
+        return values
+
+    def details() -> dict[str, Any]:
+        total, compute = statistics.median(totals[1:]), statistics.median(computing[1:])
+        load = statistics.median(_loading(suites) for _ in range(3))
+        return {"split_s": {"loading": load, "computing": compute, "comparing": total - load - compute},
+                "suites": suites}
+
+    values = run()  # the warm-up call, which also counts the values
+    return Candidate("numpy", run, units=values, unit="value", details=details, warmup=0)
+
+
+def groups(dtype: str, options: Options) -> list[tuple[str, list[Candidate | None]]]:
+    return [("W5", [candidate(dtype)])]

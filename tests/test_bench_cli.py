@@ -1,0 +1,79 @@
+"""``bpspec bench`` as a command: its JSON records, its usage errors and its plot (CLI-1).
+
+No timing is asserted here: the benchmark suite proper is ``benchmarks/`` (``pytest benchmarks
+--benchmark-only``); these tests only check that the command runs and reports what it promises.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from bpspec import cli
+
+REQUIRED = ("workload", "dtype", "impl", "median_s", "min_s", "max_s", "ratio")
+FAST = ["--workload", "W1", "--quick", "--quiet", "--impl", "numpy,python floats"]
+
+
+def test_json_records(tmp_path, capsys):
+    """One record per workload x dtype x impl, each with the required keys; ours is the denominator."""
+    path = tmp_path / "bench.json"
+    assert cli.main(["bench", *FAST, "--json", str(path)]) == 0
+    records = json.loads(path.read_text())
+    assert isinstance(records, list) and records
+    keys = [(r["workload"], r["dtype"], r["impl"]) for r in records]
+    assert len(keys) == len(set(keys))
+    assert {("W1", "float64", "numpy"), ("W1", "float32", "numpy"),
+            ("W1", "float64", "python floats")} <= set(keys)
+    for r in records:
+        assert all(k in r for k in REQUIRED), r
+        if r["skipped"] is None:
+            assert 0 < r["min_s"] <= r["median_s"] <= r["max_s"] and r["ratio"] > 0
+        else:
+            assert r["median_s"] is None and r["ratio"] is None
+    ours = [r for r in records if r["impl"] == "numpy"]
+    assert all(r["ratio"] == 1.0 for r in ours)
+    skipped = next(r for r in records if (r["dtype"], r["impl"]) == ("float32", "python floats"))
+    assert "float64" in skipped["skipped"]
+    out = capsys.readouterr().out
+    assert "W1" in out and "ratio" in out and "skipped: Python floats are float64 only" in out
+
+
+@pytest.mark.parametrize("argv,word", [(["--workload", "W9"], "workload"), (["--dtype", "float8"], "dtype"),
+                                       (["--impl", "numba"], "impl")])
+def test_unknown_choice_is_a_usage_error(capsys, argv, word):
+    """CLI-1: exit 2 and one line naming what is unknown and what is known."""
+    assert cli.main(["bench", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"unknown {word}" in err and "known:" in err
+
+
+def test_plot_without_matplotlib(tmp_path, monkeypatch, capsys):
+    """--plot without matplotlib: exit 2 before anything is measured, one line saying what to install."""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    assert cli.main(["bench", *FAST, "--plot", str(tmp_path / "b.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "matplotlib" in err and "bpspec[plot]" in err
+    assert not (tmp_path / "b.png").exists()
+
+
+def test_plot_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "bench.png"
+    assert cli.main(["bench", *FAST, "--plot", str(path)]) == 0
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_json_records_with_every_peer(tmp_path):
+    """The command as documented, every installed peer included (about 20 s): still one record per
+    workload x dtype x impl, each with the required keys; torch.compile a stated skip in a quick run."""
+    path = tmp_path / "bench.json"
+    assert cli.main(["bench", "--workload", "W1", "--quick", "--quiet", "--json", str(path)]) == 0
+    records = json.loads(path.read_text())
+    assert len({(r["workload"], r["dtype"], r["impl"]) for r in records}) == len(records) >= 4
+    assert all(all(k in r for k in REQUIRED) for r in records)
+    compiled = [r for r in records if r["impl"] == "torch.compile"]
+    assert all("--quick" in r["skipped"] for r in compiled)
