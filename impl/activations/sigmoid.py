@@ -25,9 +25,10 @@ from bpspec.impl.dtypes import elementary
 
 def exp_neg_abs(net: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """e = exp(-|net|), in [0, 1] for every finite net: the one exponential of ACT-1, ACT-2, ACT-6.
-    -|net| is ``copysign(net, -1)``, one pass. May underflow: callers run it under
-    ``np.errstate(under="ignore")``."""
-    e = np.copysign(net, -1, out=out)
+    May underflow: callers run it under ``np.errstate(under="ignore")``. (abs then negative: two SIMD
+    passes, faster on large arrays than the one unvectorised pass of ``copysign(net, -1)``.)"""
+    e = np.abs(net, out=out)
+    np.negative(e, out=e)
     return np.exp(e, out=e)
 
 
