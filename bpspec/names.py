@@ -13,6 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+import numpy as np
+import pandas as pd
+
 TOKEN = re.compile(r"(?<![A-Za-z0-9])(d?)((?:net|out|W|b|E_term|x|y)(?:\[[0-9]+\])?\[[0-9]+(?:,[0-9]+)?\])")
 SYSTEMATIC = re.compile(
     r"^(?P<quantity>net|out|delta|W|b|grad_W|grad_b|new_W|new_b)\[(?P<layer>[1-9][0-9]*)\]"
@@ -41,3 +44,29 @@ def parse(name: str) -> tuple[str, int, tuple[int, ...]] | None:
         return None
     index = (int(m["i"]),) if m["j"] is None else (int(m["i"]), int(m["j"]))
     return (m["quantity"], int(m["layer"]), index)
+
+
+_NUMBER_LIMIT = 2**62
+"""Layer and index numbers beyond this are held as this: far outside any case, never wrapped."""
+
+
+def parse_all(names: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Quantity, layer, ``i`` and ``j`` of every name (NOT-2): a systematic per-layer name by its parts,
+    ``E_total`` as the loss, any other name as quantity '' (layer 0, ``i`` 0); ``j`` is -1 where the
+    name has one index. Each distinct name is parsed once, since most repeat across cases."""
+    codes, distinct = pd.factorize(names.to_numpy(dtype=object))
+    parsed = [_parts(n) for n in distinct] or [("", 0, 0, -1)]
+    quantity, layer, i, j = zip(*parsed, strict=True)
+    numbers = (np.array(a, dtype=np.int64)[codes] for a in (layer, i, j))
+    return (np.array(quantity, dtype=object)[codes], *numbers)
+
+
+def _parts(name: str) -> tuple[str, int, int, int]:
+    if name == "E_total":
+        return "E_total", 0, 0, -1
+    m = SYSTEMATIC.match(name)
+    if not m:
+        return "", 0, 0, -1
+    quantity, layer, i, j = m.groups()
+    return (quantity, min(int(layer), _NUMBER_LIMIT), min(int(i), _NUMBER_LIMIT),
+            -1 if j is None else min(int(j), _NUMBER_LIMIT))

@@ -8,17 +8,19 @@ each file (VEC-4, CASE-1) and checks that every value belongs to a defined case 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from bpspec import atomic, jsonfile, vectorfile
+from bpspec import atomic, jsonfile, vectorcache, vectorfile
 from bpspec.cases import CaseError, batch_indices, validate
 from bpspec.errors import InputError
-from bpspec.names import SYSTEMATIC
+from bpspec.names import parse_all
 
 MANIFEST = "MANIFEST.json"
 
@@ -66,8 +68,22 @@ def suites(folder: Path | None = None) -> list[str]:
     return list(read_manifest(folder)["suites"])
 
 
-def load(suite: str, folder: Path | None = None) -> Suite:
-    """One suite, verified against the manifest and validated (VEC-4, VEC-5, CASE-1)."""
+Annotator = Callable[[pd.DataFrame, dict[str, dict], tuple[np.ndarray, ...]], pd.DataFrame]
+"""Adds columns to a suite's validated values: ``annotate(values, cases, parsed)``, ``parsed`` being
+``names.parse_all(values["name"])``; e.g. ``conformance.index.annotate`` (CHK-2)."""
+
+
+def load(suite: str, folder: Path | None = None, *, annotate: Annotator | None = None) -> Suite:
+    """One suite, verified against the manifest and validated (VEC-4, VEC-5, CASE-1); with
+    ``annotate``, its values are ``annotate``'s result.
+
+    Both files are hashed and checked against the manifest on every call. A suite whose two files
+    have been loaded before, the same way, is then read from the parsed-vector cache instead of being
+    parsed, validated and annotated again (``vectorcache``, VEC-7); the result is the same either way.
+    An annotator is told apart in the cache by its module and name, so only a module-level function
+    is cached (a lambda or a local function is not), and ``vectorcache.CACHE_FORMAT`` is bumped when
+    one changes.
+    """
     folder = Path(folder or default_dir())
     if _writable(folder):
         atomic.recover(folder)
@@ -75,16 +91,31 @@ def load(suite: str, folder: Path | None = None) -> Suite:
     if suite not in manifest["suites"]:
         raise InputError(f"unknown suite {suite!r}; known: {', '.join(manifest['suites'])}")
     csv_name, cases_name = f"{suite}.csv", f"{suite}.cases.json"
+    content, digests = {}, {}
     for name in (csv_name, cases_name):
         path = folder / name
         try:
-            digest = sha256(path.read_bytes())
+            content[name] = path.read_bytes()
         except OSError as err:
             raise InputError(f"{path}: cannot read ({err.strerror})") from None
-        if digest != manifest["files"].get(name, {}).get("sha256"):
+        digests[name] = sha256(content[name])
+        if digests[name] != manifest["files"].get(name, {}).get("sha256"):
             raise InputError(f"{path}: SHA-256 differs from {MANIFEST}; regenerate or restore the file")
-    path = folder / cases_name
-    defs = jsonfile.read(path, "case list")
+    how = "" if annotate is None else f"{annotate.__module__}.{annotate.__qualname__}"
+    key = vectorcache.key(suite, digests[csv_name], digests[cases_name], how) if "<" not in how else None
+    values = vectorcache.read(key) if key else None
+    if values is not None:  # these very bytes passed every check below when the entry was written
+        cases = {case["case"]: case for case in json.loads(content[cases_name])}
+    else:
+        cases = _read_cases(content[cases_name], folder / cases_name, suite)
+        values = _read_values(content[csv_name], folder / csv_name, cases, annotate)
+        if key:
+            vectorcache.write(key, values)
+    return Suite(suite, cases, values)
+
+
+def _read_cases(raw: bytes, path: Path, suite: str) -> dict[str, dict]:
+    defs = jsonfile.loads(jsonfile.decode(raw, path), path)
     if not isinstance(defs, list):
         raise CaseError(f"{path}: expected a list of case definitions")
     cases = {}
@@ -96,29 +127,35 @@ def load(suite: str, folder: Path | None = None) -> Suite:
             raise CaseError(f"{path}[{i}] ({case['case']}): suite {case['suite']!r} in the file of suite "
                             f"{suite!r}")
         cases[case["case"]] = case
-    values = vectorfile.read(folder / csv_name)
+    return cases
+
+
+def _read_values(raw: bytes, path: Path, cases: dict[str, dict], annotate: Annotator | None
+                 ) -> pd.DataFrame:
+    """The suite's values validated (VEC-4) and annotated, each name parsed once for both."""
+    values = vectorfile.parse(raw, path)
     unknown = ~values["case"].isin(list(cases))
     if unknown.any():
         line = int(unknown.to_numpy().nonzero()[0][0]) + 2
-        raise InputError(f"{folder / csv_name}:{line}: case {values['case'].iloc[line - 2]!r} is not defined")
-    _check_rows(values, cases, folder / csv_name)
-    return Suite(suite, cases, values)
+        raise InputError(f"{path}:{line}: case {values['case'].iloc[line - 2]!r} is not defined")
+    parsed = parse_all(values["name"])
+    _check_rows(values, cases, path, parsed)
+    return values if annotate is None else annotate(values, cases, parsed)
 
 
 _LAYERED = {"net": "batch", "out": "batch", "delta": "batch", "W": "matrix", "grad_W": "matrix",
             "new_W": "matrix", "b": "vector", "grad_b": "vector", "new_b": "vector"}
 
 
-def _check_rows(values: pd.DataFrame, cases: dict[str, dict], path: Path) -> None:
+def _check_rows(values: pd.DataFrame, cases: dict[str, dict], path: Path,
+                parsed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> None:
     """Every row lies in a recorded step of its case, and every systematic name (NOT-2) within the
-    case's layers, batch and widths, so that no later stage indexes outside an array (VEC-4)."""
+    case's layers, batch and widths, so that no later stage indexes outside an array (VEC-4).
+    ``parsed`` is ``names.parse_all`` of the names as written."""
     bad = np.zeros(len(values), dtype=bool)
-    match = SYSTEMATIC.match
-    found = [m.groups() if (m := match(n)) else ("", "nan", "nan", None) for n in values["name"].tolist()]
-    kind = np.array([_LAYERED.get(q, "") for q, *_ in found])
-    columns = list(zip(*found, strict=True))[1:] if found else [(), (), ()]
-    layer, i, j = (np.array([float(v or "nan") for v in column]) for column in columns)
-    has_j = ~np.isnan(j)
+    quantity, layer, i, j = parsed
+    kind = pd.Series(quantity, dtype=object).map(_LAYERED).fillna("").to_numpy()
+    has_j = j >= 0
     steps = values["step"].to_numpy()
     for name, rows in values.groupby("case", sort=False).indices.items():
         case = cases[name]

@@ -3,7 +3,8 @@
 ``step(inp)`` takes one step-input dict and returns one result dict; ``step_stacked(inp)`` takes the
 same keys with a leading case axis on every array (x (C, B, n_in), weights[l] (C, out, in), ...; the
 learning rate a scalar or (C,)) and returns every result with that axis, loss (C,). ``ADAPTER`` is
-what ``bpspec check --impl numpy`` calls: its ``step_many`` stacks inputs of one shape.
+what ``bpspec check --impl numpy`` calls: its ``step_many`` stacks inputs of one shape (ADP-5), its
+``trajectory`` runs a free-running case on the sequential engine of ``bpspec.impl.train`` (ADP-9).
 
 Numbers may be nested lists, NumPy arrays or decimal strings. They are read as float64 first
 (``float()`` rounds a decimal string once) and then cast to the dtype; the numbers of generated
@@ -72,9 +73,12 @@ def step_stacked(inp: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class NumpyAdapter:
-    """``bpspec check --impl numpy``: ``step`` for one input, ``step_many`` for a list of them."""
+    """``bpspec check --impl numpy``: ``step`` for one input, ``step_many`` for a list of them,
+    ``trajectory`` for a free run; ``engine`` is the Trainer engine of the updates between recorded
+    steps."""
 
     exact = False
+    engine = "auto"
 
     def step(self, inp: Mapping[str, Any]) -> dict[str, Any]:
         return step(inp)
@@ -98,6 +102,29 @@ class NumpyAdapter:
             for c, i in enumerate(rows):
                 results[i] = {"loss": stacked["loss"][c],
                               **{k: [a[c] for a in stacked[k]] for k in _RESULTS}}
+        return results
+
+    def trajectory(self, inp: Mapping[str, Any], batches: Sequence[Sequence[int]] | None,
+                   record: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The recorded steps of a free run (ADP-9): the Trainer performs the updates between them, and
+        each recorded step is computed in full by ``network.step``, as ``step`` computes it, from the
+        parameters it starts from (returned as ``weights`` and ``biases``); the run goes on from its
+        new parameters. With the numpy engine the numbers are those of chained ``step`` calls, bit for
+        bit; the kernel engine's may differ where libm and NumPy round exp, log1p or tanh apart."""
+        from bpspec.impl.train import Trainer
+
+        if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in record) \
+                or list(record) != sorted(set(record)) or min(record, default=0) < 0:
+            raise contract.ContractError("record must list step numbers 0, 1, ... in increasing order")
+        trainer, results, done = Trainer(inp, self.engine), {}, 0
+        rows = trainer.schedule(batches)
+        for s in record:
+            trainer.run(s - done, rows, start=done)
+            r = rows[s % len(rows)]
+            full = network.step(trainer.network, trainer.x[r], trainer.y[r], trainer.weights, trainer.biases,
+                                trainer.eta)
+            results[s] = {**_result(full), "weights": trainer.weights, "biases": trainer.biases}
+            trainer.weights, trainer.biases, done = full.new_weights, full.new_biases, s + 1
         return results
 
 

@@ -43,9 +43,23 @@ def size(sizes: Sequence[int], batch: int) -> int:
     return 3 * batch * sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
 
 
+_COMPILED: dict[str, Kernel] = {}
+MAX_COMPILED = 256
+
+
 def compile_step(network: Network, sizes: Sequence[int], batch: int) -> Kernel:
     """``kernel(p, x, y, eta) -> (new p, E_total)``; p is ``flatten(weights, biases)``,
-    x and y are a batch's rows flattened row by row."""
+    x and y are a batch's rows flattened row by row. Kept per network, sizes and batch, so a run of
+    many trajectories of one architecture compiles once (a kernel is a pure function)."""
+    key = repr((network, tuple(int(n) for n in sizes), int(batch)))
+    if key not in _COMPILED:
+        if len(_COMPILED) >= MAX_COMPILED:
+            _COMPILED.clear()
+        _COMPILED[key] = _compile(network, sizes, batch)
+    return _COMPILED[key]
+
+
+def _compile(network: Network, sizes: Sequence[int], batch: int) -> Kernel:
     if network.dtype not in SCALAR_DTYPES:
         raise ValueError(f"the straight-line kernel computes in {' and '.join(SCALAR_DTYPES)} only")
     if size(sizes, batch) > MAX_TERMS:

@@ -50,9 +50,11 @@ class Trainer:
         self.engine = "kernel" if engine == "kernel" or engine == "auto" and fits else "numpy"
         self._kernels: dict[int, kernel.Kernel] = {}
 
-    def run(self, steps: int, batches: Sequence[Sequence[int]] | None = None) -> np.ndarray:
-        """Perform ``steps`` updates; E_total of each, before its update, in the network's dtype."""
-        rows = self._batches(batches)
+    def run(self, steps: int, batches: Sequence[Sequence[int]] | None = None, start: int = 0) -> np.ndarray:
+        """Perform updates ``start`` .. ``start + steps - 1`` of the schedule (update s on the rows
+        ``batches[s % len(batches)]``); E_total of each, before its update, in the network's dtype."""
+        rows = self.schedule(batches)
+        rows = rows[start % len(rows):] + rows[:start % len(rows)]
         run = self._run_kernel if self.engine == "kernel" else self._run_numpy
         losses = run(steps, rows)
         return np.asarray(losses, dtype=self.network.np_dtype)
@@ -127,7 +129,8 @@ class Trainer:
             self._kernels[batch] = kernel.compile_step(self.network, self.sizes, batch)
         return self._kernels[batch]
 
-    def _batches(self, batches: Sequence[Sequence[int]] | None) -> list[np.ndarray]:
+    def schedule(self, batches: Sequence[Sequence[int]] | None) -> list[np.ndarray]:
+        """The rows of each batch, checked: all rows when ``batches`` is None (UPD-3)."""
         n = len(self.x)
         if batches is None:
             return [np.arange(n)]

@@ -1,4 +1,5 @@
-"""Shared fixtures: the repository's folders and deterministic random networks for the reference."""
+"""Shared fixtures: the repository's folders, deterministic random networks for the reference, and a
+parsed-vector cache of the session's own (VEC-7)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,21 @@ from pathlib import Path
 
 import pytest
 
+from bpspec import vectorcache
 from bpspec.contract import ACTIVATION_NAMES, LOSS_NAMES, REDUCTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 COMBOS = [(a, loss, r) for a in ACTIVATION_NAMES for loss in LOSS_NAMES for r in REDUCTIONS]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def vector_cache(tmp_path_factory):
+    """The parsed-vector cache in a folder of the session, never the user's ~/.cache (VEC-7); the
+    commands tests run in subprocesses inherit it."""
+    folder = tmp_path_factory.mktemp("vector-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(vectorcache.ENV, str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")

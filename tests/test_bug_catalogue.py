@@ -1,7 +1,7 @@
 """Tests for the tester: every classic bug of the catalogue (tests/adapters/bugs) is rejected by the
 vectors that catch it and diagnosed as itself, while the correct implementation the bugs are cut from
-passes the same vectors, so each bug fails because of the bug (CHK-2, CHK-3; the spec IDs each bug
-violates are in docs/bugs.md, e.g. CNV-1, BWD-2, BWD-3, GRD-2, LOSS-4, UPD-1, UPD-3, UPD-4, ACT-3,
+passes the same vectors, so each bug fails because of the bug (CHK-2, CHK-3, CHK-5; the spec IDs each
+bug violates are in docs/bugs.md, e.g. CNV-1, BWD-2, BWD-3, GRD-2, LOSS-4, UPD-1, UPD-3, UPD-4, ACT-3,
 ACT-7, TOL-1)."""
 
 from __future__ import annotations
@@ -90,3 +90,34 @@ def test_docs_table_lists_every_bug():
     assert set(rows) == set(BUGS)
     for name, cells in rows.items():
         assert cells[:2] == [BUGS[name].description, BUGS[name].spec_ids], name
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "identity", "leaky_relu", "softplus"])
+def test_diagnosis_rules_agree_with_the_implementation(activation):
+    """The diagnosis's own float64 formulas (bpspec.conformance.rules) are the spec's: they agree with
+    the NumPy implementation's to a few ulps from -800 to 800, kinks and saturation included (ACT-7)."""
+    import numpy as np
+
+    from bpspec.conformance import rules
+    from bpspec.impl.activations import ACTIVATIONS
+
+    net = np.concatenate([np.linspace(-800, 800, 4001), [0.0, 5e-324, -5e-324, 1e-300, -37.5, 19.0]])
+    params = {"leaky_relu_slope": "0.0625"}
+    out, deriv = ACTIVATIONS[activation].forward_and_derivative(net, params)
+    np.testing.assert_allclose(rules.activation(activation, net, params), out, rtol=4e-16, atol=0)
+    np.testing.assert_allclose(rules.derivative(activation, net, params), deriv, rtol=4e-15, atol=0)
+
+
+@pytest.mark.parametrize("loss", ["half_sse", "sse", "mse"])
+@pytest.mark.parametrize("factor", ["2/n", "1"])
+def test_diagnosis_loss_gradient_agrees_with_the_implementation(loss, factor):
+    """dE/dout in the diagnosis's formulas equals the implementation's, under both mse conventions
+    (LOSS-3, CNV-3)."""
+    import numpy as np
+
+    from bpspec.conformance import rules
+    from bpspec.impl.losses import LOSSES
+
+    out, y, conv = np.array([[0.25, 0.75, -1.5]]), np.array([[1.0, 0.0, 0.5]]), {"mse_grad_factor": factor}
+    np.testing.assert_allclose(rules.loss_grad(loss, out, y, conv), LOSSES[loss].grad(out, y, 3, conv),
+                               rtol=1e-16)

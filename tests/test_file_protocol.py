@@ -207,3 +207,30 @@ def test_javascript_example_passes(vectors):
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PASS: 6 cases passed" in done.stdout
+
+
+@pytest.mark.parametrize("bug", ["post_update", "transposed_weights", "no_activation_derivative",
+                                 "learning_rate_sign", "float32_accumulation"])
+def test_results_of_a_catalogued_bug_are_diagnosed_as_the_adapter_is(capsys, vectors, inputs, tmp_path, bug):
+    """A program with a classic bug, graded through its results file, gets the diagnosis its adapter
+    gets (ADP-7, CHK-5): the file's values are the evidence, as an adapter's results are."""
+    import numpy as np
+
+    from tests.adapters.bugs import BUGS
+
+    adapter = BUGS[bug].make()
+    rows = []
+    for line in (inputs / "steps.jsonl").read_text().splitlines():
+        rec = json.loads(line)
+        if rec["case"] == "mazur_2_2_2":
+            got = adapter.step(rec)
+            result = {k: float(v) if k == "loss" else [np.asarray(a, dtype=np.float64).tolist() for a in v]
+                      for k, v in got.items()}
+            rows += _rows(rec["case"], rec["step"], result, "single")
+    code, _, _, report = check(capsys, vectors, write(tmp_path / "r.csv", rows), "--case", "mazur_2_2_2")
+    by_file = report["cases"][0]
+    assert code == 1 and by_file["status"] == "fail"
+    main(["check", "--impl", f"tests.adapters.bugs:{bug}", "--vectors", str(vectors), "--case", "mazur_2_2_2",
+          "--report", "json", str(tmp_path / "a.json")])
+    by_adapter = json.loads((tmp_path / "a.json").read_text())["cases"][0]
+    assert bug in by_file["diagnosis"] and by_file["diagnosis"] == by_adapter["diagnosis"]

@@ -205,3 +205,18 @@ def test_relu_at_a_subnormal_net(framework, dtype, tiny):
     adapter = importlib.import_module(f"bpspec.peers.{framework}_adapter").ADAPTER
     got = adapter.step(one_layer("relu", [repr(tiny)], ["-1"], dtype))
     assert got["deltas"][0][0, 0] == 1
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_jax_declares_flush_to_zero_and_passes_the_unit_suite(dtype):
+    """XLA on CPU flushes subnormals; the JAX adapter measures and declares it, and then passes the
+    whole unit suite, the subnormal cone reported as not checked with the reason (ADP-5, TOL-8)."""
+    pytest.importorskip("jax")
+    from bpspec.conformance import runner
+    from bpspec.conformance.adapters import resolve
+
+    adapter = resolve("jax")
+    assert adapter.flushes_subnormals
+    outcomes = list(runner.run(adapter, dtype, ["unit"]))
+    assert [o.case for o in outcomes if o.status == "fail"] == []
+    assert any("TOL-8" in note for o in outcomes for note in o.notes)

@@ -165,9 +165,10 @@ def test_plot_without_matplotlib_is_one_line(capsys, monkeypatch, tmp_path):
 
 def test_loaders_parse_data_only():
     """No loader of untrusted files unpickles, evaluates or executes anything (CLI-5)."""
-    loaders = ["bpspec/vectorfile.py", "bpspec/vectorset.py", "bpspec/cases.py", "bpspec/jsonfile.py",
-               "bpspec/contract.py", "bpspec/atomic.py", "bpspec/conformance/results.py",
-               "bpspec/conformance/export.py", "bpspec/conformance/index.py", "bpspec/names.py"]
+    loaders = ["bpspec/vectorfile.py", "bpspec/vectorset.py", "bpspec/vectorcache.py", "bpspec/cases.py",
+               "bpspec/jsonfile.py", "bpspec/contract.py", "bpspec/atomic.py",
+               "bpspec/conformance/results.py", "bpspec/conformance/export.py", "bpspec/conformance/index.py",
+               "bpspec/names.py"]
     unsafe_modules = {"pickle", "marshal", "shelve", "yaml", "dill", "importlib"}
     unsafe_builtins = {"eval", "exec", "compile", "__import__"}
     for name in loaders:
@@ -186,10 +187,10 @@ def test_loaders_parse_data_only():
                 assert node.arg != "allow_pickle", (name, node.lineno)
 
 
-def test_results_file_never_names_a_path(capsys, tmp_path):
+def test_results_file_never_names_a_path(capsys, tmp_path, vector_cache):
     """Case ids and value names of a results file are validated as identifiers, so none can become a
-    path: a hostile file is refused, and a valid one makes the checker open only the files given
-    (CLI-5)."""
+    path: a hostile file is refused, and a valid one makes the checker open only the files given,
+    besides the parsed-vector cache (CLI-5, VEC-7)."""
     hostile = tmp_path / "hostile.csv"
     hostile.write_text("case,step,name,value\n../../etc/passwd,0,E_total,1\n")
     assert main(["check", "--results", str(hostile), "--suite", "seed"]) == 2
@@ -218,4 +219,4 @@ def test_results_file_never_names_a_path(capsys, tmp_path):
                   and "/lib/python" not in p]
     vectors = str(ROOT / "vectors")
     assert str(stranger) in data_files and any(p.startswith(vectors) for p in data_files), data_files
-    assert all(p.startswith((vectors, str(tmp_path))) for p in data_files), data_files
+    assert all(p.startswith((vectors, str(tmp_path), str(vector_cache))) for p in data_files), data_files

@@ -1,4 +1,4 @@
-"""The grading policy's numbers and rules (TOL-2, TOL-3, TOL-4, TOL-6, TOL-7)."""
+"""The grading policy's numbers and rules (TOL-2, TOL-3, TOL-4, TOL-6, TOL-7, TOL-8)."""
 
 from __future__ import annotations
 
@@ -82,9 +82,9 @@ def test_reference_values_pass_and_a_relative_error_fails(seed_rows):
 
 def test_near_kink_backward_values_are_not_checked():
     """A relu net within the dtype's reach of 0 leaves that layer's backward values unchecked (TOL-7)."""
-    from bpspec.conformance.grade import _near_kink
+    from bpspec.conformance.grade import CODE, _near_kink
 
-    quantity = np.array(["net", "net", "delta", "grad_W", "delta"], dtype=object)
+    quantity = np.array([CODE[q] for q in ("net", "net", "delta", "grad_W", "delta")])
     layer = np.array([1, 2, 1, 1, 2])
     ref = np.array([1e-6, 0.5, 0.1, 0.1, 0.1])
     reach = np.array([1e-5, 1e-5, 1e-5, 1e-5, 1e-5])
@@ -92,3 +92,97 @@ def test_near_kink_backward_values_are_not_checked():
     assert _near_kink(quantity, layer, ref, reach, case).tolist() == [False, False, True, True, False]
     exact_zero = np.array([0.0, 0.5, 0.1, 0.1, 0.1])
     assert not _near_kink(quantity, layer, exact_zero, reach, case).any()
+
+
+@pytest.fixture(scope="module")
+def unit_rows():
+    """Step 0 of the float64 relu and sigmoid unit cases, whose grids reach into the subnormals."""
+    suite = vectorset.load("unit")
+    rows = annotate(suite.values, suite.cases)
+
+    def case_rows(name: str):
+        return suite.cases[name], rows[(rows["case"] == name) & (rows["quantity"] != "")]
+
+    return case_rows
+
+
+def flushed(rows, out: dict) -> dict:
+    """``out`` as flush-to-zero arithmetic gives it: where a net or out is subnormal in float64, the
+    delta of that unit is 0, as XLA on CPU returns it (relu' of a flushed net, sigmoid of a flushed out)."""
+    tiny = tolerance.TINY["float64"]
+    edge = rows[rows["quantity"].isin(["net", "out"]) & (rows["ref"] != 0) & (rows["ref"].abs() < tiny)]
+    deltas = [d.copy() for d in out["deltas"]]
+    for layer, i, j in zip(edge["layer"], edge["i"], edge["j"], strict=True):
+        deltas[layer - 1][i, j] = 0.0
+    return {**out, "deltas": deltas}
+
+
+@pytest.mark.parametrize("name", ["unit_relu_float64", "unit_sigmoid_float64"])
+def test_declared_flush_to_zero_leaves_the_subnormal_cone_unchecked(unit_rows, name):
+    """A flushed delta fails an IEEE adapter and is not checked for a declared flush-to-zero one, with
+    the reason (TOL-8)."""
+    case, rows = unit_rows(name)
+    out = flushed(rows, fake_output(rows))
+    r = tolerance.rtol(case, "float64")
+    ieee = grade_step(rows, out, case, "float64", r, 1)
+    assert ieee.failed > 0 and {f["quantity"] for f in ieee.failures} == {"delta"}
+    ftz = grade_step(rows, out, case, "float64", r, 1, flush_to_zero=True)
+    assert ftz.failed == 0 and 0 < ftz.not_checked < len(rows) // 4
+    assert any("TOL-8" in note for note in ftz.notes)
+
+
+def test_declared_flush_to_zero_still_fails_outside_the_cone(unit_rows):
+    """Declaring flush-to-zero excuses nothing but the subnormal cone: a wrong normal delta fails (TOL-8)."""
+    case, rows = unit_rows("unit_relu_float64")
+    out = flushed(rows, fake_output(rows))
+    out["deltas"][0][0, 0] += 0.5
+    g = grade_step(rows, out, case, "float64", tolerance.rtol(case, "float64"), 1, flush_to_zero=True)
+    assert g.failed == 1 and g.failures[0]["name"] == "delta[1][0,0]"
+
+
+def test_subnormal_cone_follows_the_chain_rule():
+    """A subnormal out[2][1,0] reaches delta[2][1,0], row 0 of layer 2's gradients and updates, sample
+    1's deltas below and every gradient below; nothing of sample 0 or unit 1 above (TOL-8)."""
+    from bpspec.conformance.grade import CODE, _subnormal_cone
+
+    rows = [("out", 2, 1, 0, 1e-310), ("out", 2, 0, 0, 0.5), ("delta", 2, 1, 0, 0.1),
+            ("delta", 2, 1, 1, 0.1), ("delta", 2, 0, 0, 0.1), ("grad_W", 2, 0, 1, 0.1),
+            ("grad_W", 2, 1, 0, 0.1), ("new_b", 2, 0, -1, 0.1), ("delta", 1, 1, 3, 0.1),
+            ("delta", 1, 0, 3, 0.1), ("grad_b", 1, 3, -1, 0.1), ("net", 1, 1, 3, 0.1)]
+    quantity, layer, i, j, ref = (np.array(column) for column in zip(*rows, strict=True))
+    code = np.array([CODE[q] for q in quantity])
+    cone = _subnormal_cone(code, layer, i, j, ref, np.full(len(ref), 1e-320), "float64")
+    assert cone.tolist() == [False, False, True, False, False, True, False, True, True, False, True, False]
+
+
+class FlushingNumpy:
+    """bpspec's NumPy adapter with XLA-on-CPU arithmetic imitated where the unit suite probes it: a
+    subnormal net reads as 0, so relu' there is 0 (TOL-8)."""
+
+    def __init__(self, declares: bool) -> None:
+        self.flushes_subnormals = declares
+
+    def step(self, inp: dict) -> dict:
+        from bpspec.impl.adapter import step
+
+        tiny = np.finfo(inp["dtype"]).tiny
+        flushed = [np.where(np.abs(w) < tiny, 0, w) for w in inp["weights"]]
+        return step({**inp, "weights": flushed})
+
+
+HONEST, DECLARED = FlushingNumpy(False), FlushingNumpy(True)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_flush_to_zero_is_declared_through_the_adapter(dtype):
+    """``flushes_subnormals = True`` on the adapter object reaches the grading: the flushing adapter
+    fails the relu unit vectors undeclared and passes them declared, with the reason (ADP-5, TOL-8)."""
+    from bpspec.conformance import runner
+    from bpspec.conformance.adapters import resolve
+
+    case = f"unit_relu_{dtype}"
+    honest, declared = (next(runner.run(resolve(f"tests.test_tolerance:{name}"), dtype, ["unit"], case))
+                        for name in ("HONEST", "DECLARED"))
+    assert honest.status == "fail" and honest.failures[0]["quantity"] == "delta"
+    assert declared.status == "pass" and declared.not_checked > 0
+    assert any("TOL-8" in note for note in declared.notes)

@@ -2,9 +2,10 @@
 
 One call is ``bpspec.conformance.runner.run`` over every default suite with bpspec's NumPy adapter:
 loading and verifying the vector files, computing every step, grading every value. The time is
-split three ways: **computing** is the time spent inside the adapter (``step`` and ``step_many``,
-timed around each call); **loading** is the same ``vectorset.load`` and ``index.annotate`` calls the
-runner makes (SHA-256, CSV parsing, schema checks, name parsing), timed on their own after the run;
+split three ways: **computing** is the time spent inside the adapter (``step``, ``step_many`` and
+``trajectory``, timed around each call); **loading** is ``vectorset.load(..., annotate=annotate)``
+of every suite, as the runner loads them (SHA-256 against the manifest, then the parsed-vector cache,
+VEC-7, or on a miss CSV parsing, schema checks and name parsing), timed on their own after the run;
 **comparing** is the rest: building step inputs, selecting each step's rows, grading.
 """
 
@@ -44,8 +45,7 @@ def _loading(suites: list[str]) -> float:
 
     start = time.perf_counter()
     for name in suites:
-        suite = vectorset.load(name)
-        annotate(suite.values, suite.cases)
+        vectorset.load(name, annotate=annotate)
     return time.perf_counter() - start
 
 
@@ -56,7 +56,8 @@ def candidate(dtype: str) -> Candidate:
 
     inner, suites = resolve("numpy"), runner.select_suites(None)
     spent, computing, totals = [0.0], [], []
-    adapter = Adapter(inner.name, _timed(inner.step, spent), _timed(inner.step_many, spent), inner.exact)
+    adapter = Adapter(inner.name, _timed(inner.step, spent), _timed(inner.step_many, spent), inner.exact,
+                      _timed(inner.trajectory, spent))
 
     def run() -> int:
         spent[0] = 0.0

@@ -1,8 +1,11 @@
-"""Finding an implementation by name: the built-in adapters and ``module:attr`` (spec ADP-1, ADP-5).
+"""Finding an implementation by name: the built-in adapters and ``module:attr`` (spec ADP-1, ADP-5,
+ADP-9).
 
 An adapter is a callable taking one step-input dict and returning one result dict, or an object with
 a ``step`` method doing that. It may also offer ``step_many(inputs) -> results``, the batched form
-(ADP-5), which the checker uses for many single-step cases of one shape at once.
+(ADP-5), which the checker uses for many single-step cases of one shape at once, and
+``trajectory(inp, batches, record) -> {step: result}``, the trajectory form (ADP-9), which runs a
+whole free-running case in one call.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ class Adapter:
     step_many: Callable[[Sequence[dict]], list[dict]] | None = None
     exact: bool = False
     """True for an adapter returning mpmath numbers: graded at the vectors' own precision."""
+    trajectory: Callable[[dict, list[list[int]] | None, list[int]], dict[int, dict]] | None = None
+    flushes_subnormals: bool = False
+    """True for an adapter whose arithmetic reads and writes subnormals as zero (TOL-8)."""
 
 
 def resolve(spec: str) -> Adapter:
@@ -55,5 +61,7 @@ def resolve(spec: str) -> Adapter:
     step = getattr(obj, "step", obj)
     if not callable(step):
         raise UsageError(f"--impl {spec}: {attr} is neither callable nor has a step method")
-    many = getattr(obj, "step_many", None)
-    return Adapter(spec, step, many if callable(many) else None, bool(getattr(obj, "exact", False)))
+    many, trajectory = getattr(obj, "step_many", None), getattr(obj, "trajectory", None)
+    return Adapter(spec, step, many if callable(many) else None, bool(getattr(obj, "exact", False)),
+                   trajectory if callable(trajectory) else None,
+                   bool(getattr(obj, "flushes_subnormals", False)))

@@ -1,4 +1,4 @@
-"""Naming the classic bug behind a failing case (spec CHK-2; the catalogue and its vectors: docs/bugs.md).
+"""Naming the classic bug behind a failing case (spec CHK-5; the catalogue and its vectors: docs/bugs.md).
 
 A failing case is reported by its first wrong quantity in chain-rule order (CHK-2). Each bug of
 CATALOGUE that can first show in that quantity says what it would have returned there: a prediction
@@ -23,11 +23,9 @@ import pandas as pd
 
 from bpspec import contract
 from bpspec.cases import batch_indices
-from bpspec.conformance import tolerance
+from bpspec.conformance import rules, tolerance
 from bpspec.conformance.grade import expected_shape
 from bpspec.conformance.index import OUTPUT_KEY, STATE
-from bpspec.impl.activations import ACTIVATIONS
-from bpspec.impl.losses import LOSSES
 
 
 class Known(NamedTuple):
@@ -145,14 +143,14 @@ class Evidence:
 
     # the network's rules, in float64, for the predictions
     def f(self, name: str, net: np.ndarray) -> np.ndarray:
-        return ACTIVATIONS[name].forward(net, self.case["activation_params"])
+        return rules.activation(name, net, self.case["activation_params"])
 
     def df(self, name: str, net: np.ndarray) -> np.ndarray:
-        return ACTIVATIONS[name].forward_and_derivative(net, self.case["activation_params"])[1]
+        return rules.derivative(name, net, self.case["activation_params"])
 
     def dE_dout(self, out: np.ndarray) -> np.ndarray:
         r = 1 if self.case["reduction"] == "sum" else 1 / self.B
-        return r * LOSSES[self.case["loss"]].grad(out, self.y, self.y.shape[1], self.conv)
+        return r * rules.loss_grad(self.case["loss"], out, self.y, self.conv)
 
     def upstream(self, l: int) -> np.ndarray:
         """The reference dE_total/dout[l] (BWD-1, BWD-3)."""

@@ -59,11 +59,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def step_records(suite: vectorset.Suite, names: list[str], dtype: str) -> list[dict]:
-    """One input per recorded step of each case, from the golden state at its start (CHK-1)."""
-    from bpspec.conformance.index import STATE, annotate
+    """One input per recorded step of each case, from the golden state at its start (CHK-1);
+    ``suite`` is loaded with ``annotate=index.annotate``."""
+    from bpspec.conformance.index import STATE
     from bpspec.conformance.runner import golden_state, make_input
 
-    values = annotate(suite.values[suite.values["case"].isin(names)], suite.cases)
+    values = suite.values[suite.values["case"].isin(names)]
     state = values[values["quantity"].isin(STATE)]
     parts = {key: part for key, part in state.groupby(["case", "step"], sort=False)}
     records = []
@@ -81,10 +82,9 @@ def step_records(suite: vectorset.Suite, names: list[str], dtype: str) -> list[d
 
 def trajectory_record(case: dict, dtype: str) -> dict:
     """The free-running run of a case: step-0 input over the whole data set (TOL-5, UPD-3)."""
-    from bpspec.conformance.runner import make_input
+    from bpspec.conformance.runner import trajectory_input
 
-    inp = make_input(case, case["weights"], case["biases"], 0, dtype, exact=True)
-    inp["x"], inp["y"] = case["x"], case["y"]
+    inp = trajectory_input(case, dtype, exact=True)
     return {"case": case["case"], "suite": case["suite"], **inp, "batches": case["batches"],
             "record": case["record"], "steps_to_run": max(case["record"]) + 1}
 
@@ -92,11 +92,12 @@ def trajectory_record(case: dict, dtype: str) -> dict:
 def build(dtype: str, suites: list[str], case_glob: str = "*", folder: Path | None = None
           ) -> dict[str, bytes]:
     """The bytes of every file of an export folder (ADP-6)."""
+    from bpspec.conformance.index import annotate
     from bpspec.conformance.tolerance import skip_reason
 
     steps, trajectories, skipped = [], [], {}
     for suite_name in suites:
-        suite = vectorset.load(suite_name, folder)
+        suite = vectorset.load(suite_name, folder, annotate=annotate)
         names = []
         for name, case in suite.cases.items():
             if not fnmatch.fnmatchcase(name, case_glob):

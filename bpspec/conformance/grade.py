@@ -82,46 +82,80 @@ def _as_float(value: Any, where: str, shape: tuple[int, ...]) -> np.ndarray:
 
 
 KINKED = ("relu", "leaky_relu")
-BACKWARD = ("delta", "grad_W", "grad_b", "new_W", "new_b")
+CODE = {q: k for k, q in enumerate(OUTPUT_KEY, start=1)}
+"""Each quantity's code, as ``index.annotate`` writes it in the thousands of the ``group`` column."""
+QUANTITY = dict(zip(CODE.values(), CODE, strict=True))
+BACKWARD = [CODE[q] for q in ("delta", "grad_W", "grad_b", "new_W", "new_b")]
+FORWARD = [CODE["net"], CODE["out"]]
+PARAMETER_UPDATES = [CODE[q] for q in ("grad_W", "grad_b", "new_W", "new_b")]
 
 
-def _near_kink(quantity: np.ndarray, layer: np.ndarray, ref: np.ndarray, reach: np.ndarray,
+def _near_kink(code: np.ndarray, layer: np.ndarray, ref: np.ndarray, reach: np.ndarray,
                case: dict) -> np.ndarray:
     """Rows whose value depends on which side of relu's kink a pre-activation falls, where the
     dtype's error may put it on either side (TOL-7): the deltas, gradients and updates of every layer
-    at or below the highest such layer. Exact zeros stay graded: they test ACT-3 / ACT-5."""
+    at or below the highest such layer. Exact zeros stay graded: they test ACT-3 / ACT-5. ``code``
+    holds the rows' quantity codes (CODE)."""
     kinked = [l + 1 for l, a in enumerate(case["activations"]) if a in KINKED]
     if not kinked:
         return np.zeros(len(ref), dtype=bool)
-    nets = (quantity == "net") & np.isin(layer, kinked) & (ref != 0) & (np.abs(ref) <= reach)
+    nets = (code == CODE["net"]) & np.isin(layer, kinked) & (ref != 0) & (np.abs(ref) <= reach)
     if not nets.any():
         return np.zeros(len(ref), dtype=bool)
     top = int(layer[nets].max())
-    return np.isin(quantity, BACKWARD) & (layer <= top)
+    return np.isin(code, BACKWARD) & (layer <= top)
+
+
+def _subnormal_cone(code: np.ndarray, layer: np.ndarray, index_i: np.ndarray, index_j: np.ndarray,
+                    ref: np.ndarray, reach: np.ndarray, dtype: str) -> np.ndarray:
+    """Rows a flush-to-zero implementation may compute differently from IEEE arithmetic (TOL-8): for
+    each non-zero net[l][s,j] or out[l][s,j] whose reference lies within the dtype's error reach of
+    its subnormal range, delta[l][s,j], row j of grad_W, grad_b, new_W and new_b of layer l, sample
+    s's deltas in every layer below, and every gradient and update of the layers below."""
+    cone = np.zeros(len(ref), dtype=bool)
+    edge = np.isin(code, FORWARD) & (ref != 0) & (np.abs(ref) < tolerance.TINY[dtype] + reach)
+    if not edge.any():
+        return cone
+    delta, update = code == CODE["delta"], np.isin(code, PARAMETER_UPDATES)
+    points = zip(layer[edge], index_i[edge], index_j[edge], strict=True)
+    for l, s, j in {(int(l), int(s), int(j)) for l, s, j in points}:
+        cone |= delta & (layer == l) & (index_i == s) & (index_j == j)
+        cone |= update & (layer == l) & (index_i == j)
+        cone |= delta & (layer < l) & (index_i == s)
+        cone |= update & (layer < l)
+    return cone
+
+
+def _groups(group: np.ndarray) -> list[np.ndarray]:
+    """The row positions of each (quantity, layer) group, in order of first appearance."""
+    order = np.argsort(group, kind="stable")
+    cuts = np.flatnonzero(group[order][1:] != group[order][:-1]) + 1
+    return np.split(order, cuts)
 
 
 def grade_step(rows: pd.DataFrame, out: dict, case: dict, dtype: str, rtol: float,
-               batch: int, exact: bool = False, present: np.ndarray | None = None) -> StepGrade:
+               batch: int, exact: bool = False, present: np.ndarray | None = None,
+               flush_to_zero: bool = False) -> StepGrade:
     """Grade one step's graded rows (annotated, in file order) against an adapter result. An
     ``exact`` adapter's mpmath numbers are compared in mpmath, under the policy of the "exact" dtype.
     ``present``, aligned with ``rows``, marks the values a results file holds; the others are not
-    checked (ADP-2, ADP-7)."""
+    checked (ADP-2, ADP-7). ``flush_to_zero``: the adapter declares that its arithmetic reads and
+    writes subnormals as zero (ADP-5), and the values that depend on one are not checked (TOL-8)."""
     dtype = "exact" if exact else dtype
     n = len(rows)
     g = StepGrade(values=n)
     got, err = np.full(n, np.nan), np.full(n, np.nan)
     checked = np.zeros(n, dtype=bool)
-    quantity, layer = rows["quantity"].to_numpy(), rows["layer"].to_numpy()
+    group = rows["group"].to_numpy()
+    code, layer = group // 1000, group % 1000
     index_i, index_j = rows["i"].to_numpy(), rows["j"].to_numpy()
     ref, digits = rows["ref"].to_numpy(), rows["digits"].to_numpy()
     reach = rtol * rows["scale"].to_numpy()
     tol = reach + tolerance.TINY[dtype] + np.abs(ref) * 10.0 ** -digits
-    keys, first, group_of = np.unique(rows["group"].to_numpy(), return_index=True, return_inverse=True)
-    for g_index, start in enumerate(first):
-        q, l = quantity[start], int(layer[start])
+    for where in _groups(group) if n else ():
+        q, l = QUANTITY[int(code[where[0]])], int(layer[where[0]])
         if OUTPUT_KEY[q] not in out:
             continue
-        where = np.flatnonzero(group_of == g_index)
         label = OUTPUT_KEY[q] if q == "E_total" else f"{OUTPUT_KEY[q]}[{l - 1}]"
         shape = expected_shape(case, q, l, batch)
         raw = _fetch(out, q, l)
@@ -133,22 +167,30 @@ def grade_step(rows: pd.DataFrame, out: dict, case: dict, dtype: str, rtol: floa
         else:
             arr = _as_float(raw, label, shape)
             got[where] = arr[()] if q == "E_total" else arr[i] if len(shape) == 1 else arr[i, j]
-            with np.errstate(all="ignore"):
-                err[where] = np.abs(got[where] - ref[where])
-    ambiguous = checked & _near_kink(quantity, layer, ref, reach, case)
+    if not exact:
+        with np.errstate(all="ignore"):
+            err = np.abs(got - ref)
+    ambiguous = checked & _near_kink(code, layer, ref, reach, case)
     if ambiguous.any():
         checked &= ~ambiguous
         g.notes.append(f"values not checked: a relu pre-activation lies within {dtype}'s error of the "
                        "kink (TOL-7)")
-    ok = err <= tol
+    if flush_to_zero and not exact:
+        flushed = checked & _subnormal_cone(code, layer, index_i, index_j, ref, reach, dtype)
+        if flushed.any():
+            checked &= ~flushed
+            g.notes.append(f"values not checked: they depend on a net or out within {dtype}'s error of "
+                           "the subnormal range, and the adapter declares flush-to-zero arithmetic (TOL-8)")
+    with np.errstate(invalid="ignore"):
+        ok = err <= tol
     g.not_checked = int((~checked).sum())
     g.passed = int((checked & ok).sum())
     g.failed = int((checked & ~ok).sum())
     if checked.any():
         agreement = tolerance.digits_of_agreement(got[checked], ref[checked], digits[checked])
         g.worst_digits = float(agreement.min())
-        kinds = quantity[checked]
-        g.worst_by_quantity = {str(q): float(agreement[kinds == q].min()) for q in np.unique(kinds)}
+        kinds = code[checked]
+        g.worst_by_quantity = {QUANTITY[int(c)]: float(agreement[kinds == c].min()) for c in np.unique(kinds)}
     bad = np.flatnonzero(checked & ~ok)
     if len(bad):
         order = bad[np.argsort(rows["rank"].to_numpy()[bad], kind="stable")][:MAX_FAILURES]

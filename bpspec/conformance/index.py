@@ -7,10 +7,11 @@ terms) are the reference's commentary and are not graded.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from bpspec.cases import batch_indices
-from bpspec.names import SYSTEMATIC, display
+from bpspec.names import display, parse_all
 
 #: adapter output key of each graded quantity (ADP-2); W and b are the state a step starts from
 OUTPUT_KEY = {"net": "nets", "out": "outs", "delta": "deltas", "grad_W": "grad_weights",
@@ -19,19 +20,28 @@ OUTPUT_KEY = {"net": "nets", "out": "outs", "delta": "deltas", "grad_W": "grad_w
 STATE = ("W", "b")
 
 
-def chain_rank(quantity: str, layer: int, n_layers: int) -> int:
+#: per quantity: its stage in chain-rule order, how layers order within the stage (1: from the input,
+#: -1: from the output, 0: not at all), and the tie-break between quantities of one stage
+_CHAIN = {"W": (0, 1, 0), "b": (0, 1, 1), "net": (1, 1, 0), "out": (1, 1, 1), "E_total": (2, 0, 0),
+          "delta": (3, -1, 0), "grad_W": (4, -1, 0), "grad_b": (4, -1, 1), "new_W": (5, -1, 0),
+          "new_b": (5, -1, 1)}
+
+
+def chain_rank(quantity: str, layer: int, n_layers: int) -> tuple[int, int, int]:
     """Position in chain-rule order: state, forward, loss, output delta, hidden deltas, gradients,
     updated parameters (CHK-2)."""
-    back = n_layers - layer
-    return {
-        "W": (0, layer, 0), "b": (0, layer, 1), "net": (1, layer, 0), "out": (1, layer, 1),
-        "E_total": (2, 0, 0), "delta": (3, back, 0), "grad_W": (4, back, 0), "grad_b": (4, back, 1),
-        "new_W": (5, back, 0), "new_b": (5, back, 1),
-    }[quantity]
+    stage, direction, tie = _CHAIN[quantity]
+    return stage, layer if direction > 0 else n_layers - layer if direction < 0 else 0, tie
 
 
-def _rank_code(rank: tuple[int, int, int]) -> int:
-    return rank[0] * 10_000 + rank[1] * 10 + rank[2]
+def _rank_codes(quantity: np.ndarray, layer: np.ndarray, n_layers: np.ndarray) -> np.ndarray:
+    """``chain_rank`` of every row as one integer (stage, layer, tie-break in decimal places), -1 for
+    ungraded rows (code -1 picks the padding entry, then masked)."""
+    known = list(_CHAIN)
+    code = pd.Index(known).get_indexer(quantity)
+    stage, direction, tie = (np.array([_CHAIN[q][k] for q in known] + [0], dtype=np.int64) for k in range(3))
+    position = np.where(direction[code] > 0, layer, np.where(direction[code] < 0, n_layers - layer, 0))
+    return np.where(code >= 0, stage[code] * 10_000 + position * 10 + tie[code], -1)
 
 
 def systematic_names(case: dict) -> list[str]:
@@ -50,28 +60,32 @@ def systematic_names(case: dict) -> list[str]:
     return names
 
 
-def annotate(values: pd.DataFrame, cases: dict[str, dict]) -> pd.DataFrame:
-    """Add ``quantity``, ``layer``, ``i``, ``j`` and ``rank`` columns; ungraded rows get quantity ''."""
-    systematic = values["name"]
-    aliased = [c for c, case in cases.items() if case.get("names")]
+def annotate(values: pd.DataFrame, cases: dict[str, dict],
+             parsed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
+    """Add ``quantity``, ``layer``, ``i``, ``j``, ``group`` and ``rank`` columns; ungraded rows get
+    quantity ''. ``parsed`` is ``names.parse_all(values["name"])`` where the caller has it; rows of
+    cases with seed aliases are parsed again from their systematic names (NOT-3)."""
+    quantity, layer, i, j = parsed if parsed is not None else parse_all(values["name"])
+    case = values["case"].to_numpy()
+    aliased = [c for c, definition in cases.items() if definition.get("names")]
     if aliased:
-        systematic = systematic.copy()
-        for c in aliased:
-            inverse = {display(n, cases[c]["names"]): n for n in systematic_names(cases[c])}
-            mask = values["case"] == c
-            systematic[mask] = values.loc[mask, "name"].map(lambda n, inv=inverse: inv.get(n, n))
-    parts = systematic.str.extract(SYSTEMATIC.pattern)
-    is_loss = systematic == "E_total"
+        rows = np.flatnonzero(values["case"].isin(aliased).to_numpy())
+        if len(rows):
+            quantity, layer, i, j = (a.copy() for a in (quantity, layer, i, j))
+            systematic = values["name"].to_numpy()[rows].copy()
+            for c in aliased:
+                inverse = {display(n, cases[c]["names"]): n for n in systematic_names(cases[c])}
+                mine = case[rows] == c
+                systematic[mine] = [inverse.get(n, n) for n in systematic[mine]]
+            again = parse_all(pd.Series(systematic, dtype=object))
+            for whole, part in zip((quantity, layer, i, j), again, strict=True):
+                whole[rows] = part
     out = values.copy()
-    out["quantity"] = parts["quantity"].fillna("").where(~is_loss, "E_total")
-    out["layer"] = pd.to_numeric(parts["layer"]).fillna(0).astype("int64")
-    out["i"] = pd.to_numeric(parts["i"]).fillna(0).astype("int64")
-    out["j"] = pd.to_numeric(parts["j"]).fillna(-1).astype("int64")
-    n_layers = out["case"].map({c: len(case["layer_sizes"]) - 1 for c, case in cases.items()})
-    codes = {q: k for k, q in enumerate(OUTPUT_KEY, start=1)}
-    out["group"] = out["quantity"].map(codes).fillna(0).astype("int64") * 1000 + out["layer"]
-    out["rank"] = [
-        _rank_code(chain_rank(q, layer, n)) if q else -1
-        for q, layer, n in zip(out["quantity"], out["layer"], n_layers, strict=True)
-    ]
+    out["quantity"] = pd.Series(quantity, index=values.index, dtype=values["name"].dtype)
+    out["layer"], out["i"], out["j"] = layer, i, j
+    codes, distinct = pd.factorize(values["case"])
+    n_layers = np.array([len(cases[c]["layer_sizes"]) - 1 for c in distinct] or [0], dtype=np.int64)[codes]
+    output = pd.Index(list(OUTPUT_KEY)).get_indexer(quantity).astype(np.int64) + 1
+    out["group"] = output * 1000 + layer
+    out["rank"] = _rank_codes(quantity, layer, n_layers)
     return out

@@ -189,11 +189,11 @@ class Conformance:
         chosen: list[tuple[str, str]] = []
         try:
             for suite_name in s.suites:
-                suite = vectorset.load(suite_name, s.vectors)
+                suite = vectorset.load(suite_name, s.vectors, annotate=annotate)
                 names = [c for c in suite.cases if any(fnmatch.fnmatchcase(c, g) for g in s.cases)]
                 if not names:
                     continue
-                values = annotate(suite.values[suite.values["case"].isin(names)], suite.cases)
+                values = suite.values[suite.values["case"].isin(names)]
                 self._rows.update({c: part for c, part in values.groupby("case", sort=False)})
                 empty = values.iloc[:0]
                 for name in names:

@@ -22,9 +22,9 @@ import pandas as pd
 from bpspec import vectorset
 from bpspec.cases import batch_indices
 from bpspec.conformance import tolerance
-from bpspec.conformance.grade import expected_shape, grade_step
+from bpspec.conformance.grade import StepGrade, expected_shape, grade_step
 from bpspec.conformance.index import OUTPUT_KEY, STATE, annotate
-from bpspec.conformance.runner import Outcome, _merge
+from bpspec.conformance.runner import Outcome, _merge, by_steps, golden_state
 from bpspec.errors import InputError
 from bpspec.names import display
 from bpspec.vectorfile import NAME, shown
@@ -128,14 +128,13 @@ def grade(results: pd.DataFrame, path: Path | str, dtype: str, suites: list[str]
     matched: set[int] = set()
     outcomes = []
     for suite_name in suites:
-        suite = vectorset.load(suite_name, folder)
+        suite = vectorset.load(suite_name, folder, annotate=annotate)
         names = [c for c in suite.cases if fnmatch.fnmatchcase(c, case_glob)]
         mine = _keyed(results[results["case"].isin(names)], suite.cases, Path(path))
         mine = mine.drop(columns="name").rename(columns={"key": "name"})
         values = suite.values[suite.values["case"].isin(names)]
         matched.update(mine.merge(values[KEYS], on=KEYS)["line"])
-        graded = annotate(values, suite.cases)
-        graded = graded[graded["quantity"] != ""]
+        graded = values[values["quantity"] != ""]
         for mode in MODES:
             got = mine.loc[mine["mode"] == mode, [*KEYS, "value"]].rename(columns={"value": f"got_{mode}"})
             graded = graded.merge(got.assign(**{f"has_{mode}": True}), on=KEYS, how="left")
@@ -175,11 +174,14 @@ def check_case(case: dict, rows: pd.DataFrame, dtype: str) -> Outcome:
     if reason:
         outcome.status, outcome.reason = "skip", reason
         return outcome
-    by_step = {s: part for s, part in rows.groupby("step", sort=True)}
+    by_step = by_steps(rows)
     for s in case["record"]:
         part = by_step.get(s, rows.iloc[:0])
         single = part[~part["quantity"].isin(STATE)]
-        _merge(outcome, _grade(single, "single", case, dtype, tolerance.rtol(case, dtype), s), "single-step")
+        g, out = _grade(single, "single", case, dtype, tolerance.rtol(case, dtype), s)
+        weights, biases = (case["weights"], case["biases"]) if s == 0 else golden_state(part, case, False)
+        _merge(outcome, g, "single-step",
+               dict(case=case, by_step=by_step, step=s, out=out, weights=weights, biases=biases))
     if case["steps"] > 1 and not outcome.failed:
         for s in case["record"]:
             part = by_step.get(s)
@@ -187,7 +189,11 @@ def check_case(case: dict, rows: pd.DataFrame, dtype: str) -> Outcome:
                 continue
             r = tolerance.rtol(case, dtype, s, free_running=True)
             if r <= tolerance.RTOL_MAX:
-                _merge(outcome, _grade(part, "free", case, dtype, r, s), "free-running")
+                g, out = _grade(part, "free", case, dtype, r, s)
+                state = (out.get("weights"), out.get("biases"))  # the program's own, as it wrote them
+                evidence = None if None in state or any(a is None for a in (*state[0], *state[1])) else \
+                    dict(case=case, by_step=by_step, step=s, out=out, weights=state[0], biases=state[1])
+                _merge(outcome, g, "free-running", evidence)
             else:
                 outcome.not_checked += len(part)
     if outcome.failed:
@@ -195,8 +201,10 @@ def check_case(case: dict, rows: pd.DataFrame, dtype: str) -> Outcome:
     return outcome
 
 
-def _grade(rows: pd.DataFrame, mode: str, case: dict, dtype: str, rtol: float, s: int):
-    """One step's rows against the values of one mode, as an adapter-style output dict (ADP-2)."""
+def _grade(rows: pd.DataFrame, mode: str, case: dict, dtype: str, rtol: float,
+           s: int) -> tuple[StepGrade, dict]:
+    """One step's rows against the values of one mode, and those values as the adapter-style output
+    dict (ADP-2) they were graded as, for the diagnosis."""
     batch = len(batch_indices(case, s))
     n_layers = len(case["layer_sizes"]) - 1
     quantities, layers, i, j = (rows[c].to_numpy() for c in ("quantity", "layer", "i", "j"))
@@ -210,4 +218,4 @@ def _grade(rows: pd.DataFrame, mode: str, case: dict, dtype: str, rtol: float, s
         arr = np.full(expected_shape(case, quantity, layer, batch), np.nan)
         arr[(i[at],) if arr.ndim == 1 else (i[at], j[at])] = got[at]
         out.setdefault(OUTPUT_KEY[quantity], [None] * n_layers)[layer - 1] = arr
-    return grade_step(rows, out, case, dtype, rtol, batch, present=rows[f"has_{mode}"].to_numpy())
+    return grade_step(rows, out, case, dtype, rtol, batch, present=rows[f"has_{mode}"].to_numpy()), out

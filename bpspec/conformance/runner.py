@@ -1,8 +1,9 @@
-"""Running an adapter over the vector cases (spec CHK-1, CHK-3, TOL-5, ADP-3, ADP-5).
+"""Running an adapter over the vector cases (spec CHK-1, CHK-3, TOL-5, ADP-3, ADP-5, ADP-9).
 
 Each recorded step is checked from the golden state at its start, so one error does not snowball
 (CHK-1); a case of several updates is also run free, the adapter chaining its own parameters, and
-graded at every recorded step under the trajectory tolerance (TOL-5).
+graded at every recorded step under the trajectory tolerance (TOL-5), in one call where the adapter
+has the trajectory form (ADP-9).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bpspec import vectorset
 from bpspec.cases import batch_indices, step_input
 from bpspec.conformance import diagnose, tolerance, watchdog
 from bpspec.conformance.adapters import Adapter
-from bpspec.conformance.grade import OutputError, StepGrade, grade_step
+from bpspec.conformance.grade import CODE, OutputError, StepGrade, grade_step
 from bpspec.conformance.index import STATE, annotate
 
 DEFAULT_EXCLUDED = ("variants",)
@@ -115,6 +116,22 @@ def _merge(outcome: Outcome, g: StepGrade, mode: str, evidence: dict | None = No
             outcome.diagnosis = diagnose.diagnose(g.failures, dtype=outcome.dtype, mode=mode, **evidence)
 
 
+STATE_CODES = [CODE[q] for q in STATE]
+
+
+def _where(rows: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    """``rows[mask]``, without the copy when the mask keeps every row."""
+    return rows if mask.all() else rows[mask]
+
+
+def by_steps(rows: pd.DataFrame) -> dict[int, pd.DataFrame]:
+    """A case's rows by step, in step order; most cases record one step and are not split."""
+    steps = rows["step"].to_numpy()
+    if not len(steps) or (steps == steps[0]).all():
+        return {int(steps[0]): rows} if len(steps) else {}
+    return {int(s): rows.iloc[np.flatnonzero(steps == s)] for s in np.unique(steps)}
+
+
 def check_case(adapter: Adapter, case: dict, rows: pd.DataFrame, dtype: str,
                prefetched: dict[int, Any] | None = None) -> Outcome:
     """Grade one case: every recorded step from its golden state, then free-running (CHK-1, TOL-5)."""
@@ -123,8 +140,8 @@ def check_case(adapter: Adapter, case: dict, rows: pd.DataFrame, dtype: str,
     if reason:
         outcome.status, outcome.reason = "skip", reason
         return outcome
-    graded = rows[rows["quantity"] != ""]
-    by_step = {s: part for s, part in graded.groupby("step", sort=True)}
+    graded = _where(rows, rows["rank"].to_numpy() >= 0)
+    by_step = by_steps(graded)
     r = tolerance.rtol(case, "exact" if adapter.exact else dtype)
     try:
         for s in case["record"]:
@@ -139,8 +156,10 @@ def check_case(adapter: Adapter, case: dict, rows: pd.DataFrame, dtype: str,
             elif isinstance(out, BaseException):
                 raise out
             batch = len(batch_indices(case, s))
-            single = part[~part["quantity"].isin(STATE)]
-            _merge(outcome, grade_step(single, out, case, dtype, r, batch, adapter.exact), "single-step",
+            single = _where(part, ~np.isin(part["group"].to_numpy() // 1000, STATE_CODES))
+            g = grade_step(single, out, case, dtype, r, batch, adapter.exact,
+                           flush_to_zero=adapter.flushes_subnormals)
+            _merge(outcome, g, "single-step",
                    dict(case=case, by_step=by_step, step=s, out=out, weights=weights, biases=biases))
         if case["steps"] > 1 and not outcome.failed:
             _free_running(adapter, case, by_step, dtype, outcome)
@@ -159,24 +178,74 @@ def check_case(adapter: Adapter, case: dict, rows: pd.DataFrame, dtype: str,
     return outcome
 
 
+def trajectory_input(case: dict, dtype: str, exact: bool) -> dict:
+    """The input of a free run: step 0's input with the whole data set as x and y (ADP-6, ADP-9)."""
+    return make_input({**case, "batches": None}, case["weights"], case["biases"], 0, dtype, exact)
+
+
+FreeStep = tuple[int, dict, Any, Any, StepGrade | None]
+"""A recorded step of a free run: step, result, parameters at its start, its grade (None: no rows)."""
+
+
 def _free_running(adapter: Adapter, case: dict, by_step: dict, dtype: str, outcome: Outcome) -> None:
-    """Chain the adapter's own updates and grade each recorded step under TOL-5."""
+    """Chain the adapter's own updates and grade each recorded step after 0 under TOL-5: in one
+    trajectory call where the adapter has a usable one (ADP-9), else one step call per update."""
+    steps = _trajectory(adapter, case, by_step, dtype)
+    if steps is None:
+        steps = (_graded(adapter, case, by_step, dtype, s, out, weights, biases)
+                 for s, out, weights, biases in _chain(adapter, case, dtype))
+    for s, out, weights, biases, g in steps:
+        if g is not None:
+            _merge(outcome, g, "free-running",
+                   dict(case=case, by_step=by_step, step=s, out=out, weights=weights, biases=biases))
+
+
+def _chain(adapter: Adapter, case: dict, dtype: str) -> Iterator[tuple[int, dict, Any, Any]]:
+    """Each recorded step after 0 with its result and starting parameters, one step call per update."""
     weights, biases = case["weights"], case["biases"]
     record = set(case["record"])
     for s in range(max(record) + 1):
         out = _call(adapter, make_input(case, weights, biases, s, dtype, adapter.exact))
         if s in record and s > 0:
-            r = tolerance.rtol(case, "exact" if adapter.exact else dtype, s, free_running=True)
-            part = by_step.get(s)
-            if part is not None and (adapter.exact or r <= tolerance.RTOL_MAX):
-                state = {"weights": list(weights), "biases": list(biases)}
-                g = grade_step(part, {**out, **state}, case, dtype, r, len(batch_indices(case, s)),
-                               adapter.exact)
-                _merge(outcome, g, "free-running",
-                       dict(case=case, by_step=by_step, step=s, out=out, weights=weights, biases=biases))
-            elif part is not None:
-                outcome.not_checked += len(part)
+            yield s, out, weights, biases
         weights, biases = out["new_weights"], out["new_biases"]
+
+
+def _trajectory(adapter: Adapter, case: dict, by_step: dict, dtype: str) -> list[FreeStep] | None:
+    """Every recorded step after 0 of one ``trajectory`` call, graded; None, for the step-by-step
+    chain to run instead and attribute the failure, if the adapter has no such form or the call
+    raises or returns what cannot be graded (ADP-9)."""
+    if adapter.trajectory is None or adapter.exact:
+        return None
+    if watchdog.abandoned():
+        raise watchdog.Abandoned
+    try:
+        batches = None if case["batches"] is None else [list(b) for b in case["batches"]]
+        results = adapter.trajectory(trajectory_input(case, dtype, False), batches, list(case["record"]))
+        steps = []
+        for s in case["record"]:
+            if s > 0:
+                out = results[s]
+                steps.append(_graded(adapter, case, by_step, dtype, s, out, out["weights"], out["biases"]))
+        return steps
+    except Exception:  # unusable: the per-step chain grades the case and names the fault
+        return None
+
+
+def _graded(adapter: Adapter, case: dict, by_step: dict, dtype: str, s: int, out: dict, weights: Any,
+            biases: Any) -> FreeStep:
+    """Step ``s`` of a free run graded with the parameters it started from under TOL-5; beyond
+    ``RTOL_MAX`` its rows are not checked."""
+    part, exact = by_step.get(s), adapter.exact
+    r = tolerance.rtol(case, "exact" if exact else dtype, s, free_running=True)
+    if part is None:
+        return s, out, weights, biases, None
+    if not exact and r > tolerance.RTOL_MAX:
+        return s, out, weights, biases, StepGrade(not_checked=len(part))
+    state = {"weights": list(weights), "biases": list(biases)}
+    g = grade_step(part, {**out, **state}, case, dtype, r, len(batch_indices(case, s)), exact,
+                   flush_to_zero=adapter.flushes_subnormals)
+    return s, out, weights, biases, g
 
 
 def select_suites(requested: list[str] | None, folder=None) -> list[str]:
@@ -198,11 +267,11 @@ def run(adapter: Adapter, dtype: str, suites: list[str], case_glob: str = "*", f
     """Every selected case of every selected suite, graded (CHK-1); with ``timeout``, a case that takes
     longer than that many seconds fails and the run goes on (ADP-3, ``watchdog``)."""
     for suite_name in suites:
-        suite = vectorset.load(suite_name, folder)
+        suite = vectorset.load(suite_name, folder, annotate=annotate)
         names = [c for c in suite.cases if fnmatch.fnmatchcase(c, case_glob)]
         if not names:
             continue
-        values = annotate(suite.values[suite.values["case"].isin(names)], suite.cases)
+        values = suite.values[suite.values["case"].isin(names) & (suite.values["rank"] >= 0)]
         rows_of = {c: part for c, part in values.groupby("case", sort=False)}
         empty = values.iloc[:0]
         prefetched = _prefetch(adapter, [suite.cases[c] for c in names], rows_of, dtype, timeout)

@@ -36,13 +36,15 @@ whose derivative is the spec's:
 
 Not implemented (ADP-3, CNV-4): the variants post_update and mse_grad_factor=1 (bpspec.peers.common).
 
-Known non-conformance, JAX's own: on CPU, XLA runs with flush-to-zero and denormals-are-zero set
-(documented in JAX's "sharp bits"; no flag turns it off), so in float64, float32 and bfloat16 every
-subnormal operand is read as 0 and every subnormal result written as 0. The unit vectors at those
-edges fail, as they should: relu′ and leaky_relu′ at net = the smallest subnormal come out 0 and α
-instead of 1 (ACT-3, ACT-5), and the sigmoid delta at net = −709 (float64) or −88 (float32) is 0
-where σ(net), a subnormal, times dE/dout ≈ −2 is a normal number (ACT-1). float16 is computed
-through float32, where its subnormals are normal, and is not affected.
+Flush-to-zero, JAX's own: on CPU, XLA runs with flush-to-zero and denormals-are-zero set (JAX's
+maintainers call it intended; no flag turns it off), so in float64, float32 and bfloat16 every
+subnormal operand is read as 0 and every subnormal result written as 0: relu′ and leaky_relu′ at
+net = the smallest subnormal come out 0 and α instead of 1 (ACT-3, ACT-5), and the sigmoid delta at
+net = −709 (float64) or −88 (float32) is 0 where σ(net), a subnormal, times dE/dout ≈ −2 is a normal
+number (ACT-1). The adapter measures this once (``flushes_subnormals``) and declares it, so the
+checker leaves the values downstream of a subnormal net or out unchecked and says so (TOL-8); an
+adapter that flushed without declaring it would fail those unit vectors. float16 is computed through
+float32, where its subnormals are normal, and is not affected.
 """
 
 from __future__ import annotations
@@ -153,6 +155,12 @@ class JaxAdapter:
     """``bpspec check --impl jax``: jax.value_and_grad behind the adapter contract (ADP-1, ADP-2, ADP-5)."""
 
     exact = False
+
+    @functools.cached_property
+    def flushes_subnormals(self) -> bool:
+        """Whether XLA on this backend reads a subnormal as zero: measured on the smallest float32
+        subnormal, not assumed, and declared to the checker (ADP-5, TOL-8)."""
+        return bool(jax.jit(lambda a: a * 2)(np.float32(1e-45)) == 0)
 
     def step(self, inp: Mapping[str, Any]) -> dict[str, Any]:
         s = common.parse(inp, "jax")
