@@ -77,3 +77,15 @@ def test_json_records_with_every_peer(tmp_path):
     assert all(all(k in r for k in REQUIRED) for r in records)
     compiled = [r for r in records if r["impl"] == "torch.compile"]
     assert all("--quick" in r["skipped"] for r in compiled)
+
+
+def test_w5_note_splits_the_time_and_rates_the_checker_alone():
+    """W5's note gives loading, computing and comparing, and the rate without the adapter's time (CLI-1)."""
+    from bpspec.benchmarks.core import Result
+    from bpspec.benchmarks.report import notes
+
+    r = Result("W5", "float64", "numpy", times=[2.0], units=100_000, unit="value",
+               extra={"split_s": {"loading": 0.1, "computing": 1.0, "comparing": 0.9}})
+    (line,) = notes([r])
+    assert "loading 100 ms (5%)" in line and "computing 1 s (50%)" in line
+    assert line.endswith("the checker alone 100,000 values/s")

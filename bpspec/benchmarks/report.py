@@ -71,7 +71,9 @@ def notes(results: Sequence[Result]) -> list[str]:
         if split and r.times:
             total = r.median
             parts = ", ".join(f"{k} {seconds(v)} ({v / total:.0%})" for k, v in split.items())
-            out.append(f"{r.workload} {r.dtype}: {r.units:,} values in {seconds(total)}: {parts}")
+            checker = total - split.get("computing", 0.0)
+            alone = f"; the checker alone {r.units / checker:,.0f} values/s" if checker > 0 else ""
+            out.append(f"{r.workload} {r.dtype}: {r.units:,} values in {seconds(total)}: {parts}{alone}")
     return out
 
 
