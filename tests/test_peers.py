@@ -220,3 +220,19 @@ def test_jax_declares_flush_to_zero_and_passes_the_unit_suite(dtype):
     outcomes = list(runner.run(adapter, dtype, ["unit"]))
     assert [o.case for o in outcomes if o.status == "fail"] == []
     assert any("TOL-8" in note for o in outcomes for note in o.notes)
+
+
+def test_jax_bounds_its_compiled_programs(monkeypatch):
+    """Past MAX_PROGRAMS distinct programs the JAX adapter drops every compiled one (each holds memory
+    mappings; a full run otherwise exhausts vm.max_map_count), and later steps still match the
+    reference (ADP-1, ADP-2)."""
+    pytest.importorskip("jax")
+    from bpspec.peers import jax_adapter
+
+    monkeypatch.setattr(jax_adapter, "MAX_PROGRAMS", 2)
+    monkeypatch.setattr(jax_adapter, "_programs", set())
+    for width in (1, 2, 3, 4):
+        inp = one_layer("sigmoid", ["0.5"] * width, ["1"] * width)
+        assert_matches_reference(jax_adapter.ADAPTER.step(inp), inp, *TOLERANCE["float64"])
+        assert len(jax_adapter._programs) <= 2
+    assert len(jax_adapter._programs) == 2

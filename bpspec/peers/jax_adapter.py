@@ -60,6 +60,23 @@ import numpy as np
 from bpspec.peers import common
 
 SCAN_MIN = 16
+MAX_PROGRAMS = 200
+"""Compiled programs kept alive before all are dropped. Each XLA executable holds memory mappings of
+its JIT code, and a process may hold at most vm.max_map_count of them (65,530 here): a run over the
+default suites compiles ~1,700 programs, and without this bound it crashed after ~7 minutes with
+"LLVM compilation error: Cannot allocate memory". Recompiling a dropped program costs ~1 s."""
+_programs: set[Any] = set()
+
+
+def _budget(key: Any) -> None:
+    """Count a program about to run; past MAX_PROGRAMS, drop every compiled one first."""
+    if key in _programs:
+        return
+    if len(_programs) >= MAX_PROGRAMS:
+        _compiled.cache_clear()
+        jax.clear_caches()
+        _programs.clear()
+    _programs.add(key)
 _LISTS = ("grad_weights", "grad_biases", "new_weights", "new_biases", "nets", "outs", "deltas")
 
 
@@ -164,6 +181,7 @@ class JaxAdapter:
 
     def step(self, inp: Mapping[str, Any]) -> dict[str, Any]:
         s = common.parse(inp, "jax")
+        _budget((s.sig, None))
         with jax.enable_x64(True):
             one, _ = _compiled(s.sig.activations, s.sig.loss, s.sig.reduction, s.sig.freeze_biases,
                                _runs(s.sig))
@@ -175,6 +193,7 @@ class JaxAdapter:
         parsed = [common.parse(inp, "jax") for inp in inputs]
         results: list[dict[str, Any]] = [{} for _ in parsed]
         for sig, rows in common.group(parsed).items():
+            _budget((sig, len(rows)))
             stacked = run(sig, common.stack([parsed[i] for i in rows]))
             for c, i in enumerate(rows):
                 results[i] = {"loss": stacked["loss"][c], **{k: [a[c] for a in stacked[k]] for k in _LISTS}}
