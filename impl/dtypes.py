@@ -44,6 +44,15 @@ def accumulator(dtype: np.dtype) -> np.dtype:
     return _ACCUMULATORS.get(dtype, dtype)
 
 
+def sum_into(a: np.ndarray, axis: tuple[int, ...], out: np.ndarray, acc: np.dtype) -> np.ndarray:
+    """A sum over samples or units (LOSS-4, GRD-2) into ``out``, accumulated in ``acc`` (see
+    ``accumulator``) and rounded once to ``out``'s dtype."""
+    if acc == out.dtype:
+        return np.add.reduce(a, axis=axis, out=out)
+    np.copyto(out, np.add.reduce(a.astype(acc), axis=axis), casting="same_kind")
+    return out
+
+
 SCALAR_DTYPES = ("float64", "float32")
 """The dtypes the straight-line kernel computes in, on scalars (``bpspec.impl.kernel``)."""
 

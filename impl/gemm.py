@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from bpspec.impl.activations import ACTIVATIONS
-from bpspec.impl.dtypes import accumulator
+from bpspec.impl.dtypes import accumulator, sum_into
 from bpspec.impl.losses import LOSSES
 
 #: a network takes this path when one sample's largest layer product has at least this many
@@ -80,7 +80,7 @@ def step(network: Any, x: np.ndarray, y: np.ndarray, weights: Sequence[np.ndarra
             ACTIVATIONS[name].forward_and_derivative(net, params, b.outs[k], b.derivs[k])
             a_prev = b.outs[k]
 
-        _reduce(loss.term(a_prev, y, n_out), (-2, -1), b.loss, acc)
+        sum_into(loss.term(a_prev, y, n_out), (-2, -1), b.loss, acc)
         dE_dout = b.dE_douts[-1]
         np.copyto(dE_dout, loss.grad(a_prev, y, n_out, conv))
         if network.reduction == "mean":
@@ -96,7 +96,7 @@ def step(network: Any, x: np.ndarray, y: np.ndarray, weights: Sequence[np.ndarra
             delta = np.multiply(dE_dout, b.derivs[k], out=b.deltas[k])
             dE_dout = None
             product(delta.swapaxes(-1, -2), x if k == 0 else b.outs[k - 1], out=b.grad_ws[k])
-            _reduce(delta, (-2,), b.grad_bs[k], acc)
+            sum_into(delta, (-2,), b.grad_bs[k], acc)
             np.multiply(eta_w, b.grad_ws[k], out=b.new_ws[k])
             np.subtract(weights[k], b.new_ws[k], out=b.new_ws[k])
             if update_bias:
@@ -117,10 +117,3 @@ def _matmul_in(acc: np.dtype) -> Callable[..., np.ndarray]:
 
     return product
 
-
-def _reduce(a: np.ndarray, axis: tuple[int, ...], out: np.ndarray, acc: np.dtype) -> np.ndarray:
-    """A sum over samples or units (LOSS-4, GRD-2) into ``out``, accumulated in ``acc``."""
-    if acc == out.dtype:
-        return np.add.reduce(a, axis=axis, out=out)
-    np.copyto(out, np.add.reduce(a.astype(acc), axis=axis), casting="same_kind")
-    return out

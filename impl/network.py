@@ -47,7 +47,7 @@ import numpy as np
 from bpspec import contract
 from bpspec.impl import gemm
 from bpspec.impl.activations import ACTIVATIONS, leaky_relu
-from bpspec.impl.dtypes import accumulator, resolve
+from bpspec.impl.dtypes import accumulator, resolve, sum_into
 from bpspec.impl.losses import LOSSES
 from bpspec.impl.workspace import ALIGN, Workspace, scratch
 
@@ -196,7 +196,7 @@ def step_cases_last(network: Network, x: np.ndarray, y: np.ndarray, weights: Seq
             derivs.append(deriv)
             a_prev = out
 
-        E_total = _sum(loss.term(a_prev, y, n_out), (0, 1), new((n_cases,)), acc)
+        E_total = sum_into(loss.term(a_prev, y, n_out), (0, 1), new((n_cases,)), acc)
         dE_dout = loss.grad(a_prev, y, n_out, conv)
         if network.reduction == "mean":
             np.divide(E_total, batch, out=E_total)
@@ -213,7 +213,7 @@ def step_cases_last(network: Network, x: np.ndarray, y: np.ndarray, weights: Seq
             deltas[k] = np.multiply(dE_dout, derivs[k], out=new(derivs[k].shape))
             a_in = x if k == 0 else outs[k - 1]
             grad_ws[k] = _contract("bjc,bic->jic", deltas[k], a_in, new(weights[k].shape), acc)
-            grad_bs[k] = _sum(deltas[k], (0,), new(biases[k].shape), acc)
+            grad_bs[k] = sum_into(deltas[k], (0,), new(biases[k].shape), acc)
             new_ws[k] = _descend(weights[k], eta, grad_ws[k], new(weights[k].shape))
             if conv["bias_update"] == "true":
                 new_bs[k] = _descend(biases[k], eta, grad_bs[k], new(biases[k].shape))
@@ -236,13 +236,6 @@ def _contract(subscripts: str, a: np.ndarray, b: np.ndarray, out: np.ndarray, ac
     np.copyto(out, np.einsum(subscripts, a.astype(acc), b.astype(acc)), casting="same_kind")
     return out
 
-
-def _sum(a: np.ndarray, axis: tuple[int, ...], out: np.ndarray, acc: np.dtype) -> np.ndarray:
-    """A sum over samples or units (LOSS-4, GRD-2) into ``out``, accumulated in ``acc``."""
-    if acc == out.dtype:
-        return np.add.reduce(a, axis=axis, out=out)
-    np.copyto(out, np.add.reduce(a.astype(acc), axis=axis), casting="same_kind")
-    return out
 
 
 def _result_nbytes(sizes: Sequence[int], batch: int, width: int, dt: np.dtype) -> int:

@@ -7,8 +7,8 @@ batches is None), and returns E_total of every step, each measured before that s
 (UPD-4). Two engines compute the same steps:
 
 * ``kernel`` (float64 and float32, small networks): the straight-line code of
-  ``bpspec.impl.kernel``, compiled once per batch size, with the parameters held as one tuple of
-  scalars from step to step;
+  ``bpspec.impl.kernel``, compiled once per architecture and batch size, with the parameters held
+  as one tuple of scalars from step to step;
 * ``numpy`` (every dtype and size): the core of ``network.step`` in the layout it takes for the
   shape, on state kept in that layout, with the batches sliced once in advance: BLAS products
   (``bpspec.impl.gemm``) on two sets of buffers used in turn, or ``network.step_cases_last``.
@@ -48,7 +48,6 @@ class Trainer:
             raise ValueError("the kernel engine needs float64 or float32 and a network small enough to "
                              "write out")
         self.engine = "kernel" if engine == "kernel" or engine == "auto" and fits else "numpy"
-        self._kernels: dict[int, kernel.Kernel] = {}
 
     def run(self, steps: int, batches: Sequence[Sequence[int]] | None = None, start: int = 0) -> np.ndarray:
         """Perform updates ``start`` .. ``start + steps - 1`` of the schedule (update s on the rows
@@ -60,7 +59,8 @@ class Trainer:
         return np.asarray(losses, dtype=self.network.np_dtype)
 
     def _run_kernel(self, steps: int, rows: list[np.ndarray]) -> list[float]:
-        data = [(kernel.scalars(self.x[r]), kernel.scalars(self.y[r]), self._kernel(len(r))) for r in rows]
+        data = [(kernel.scalars(self.x[r]), kernel.scalars(self.y[r]),
+                 kernel.compile_step(self.network, self.sizes, len(r))) for r in rows]
         p, (eta,), losses = kernel.flatten(self.weights, self.biases), kernel.scalars(self.eta), []
         record = losses.append
         if len(data) == 1:
@@ -123,11 +123,6 @@ class Trainer:
         self.weights = [w[..., 0].copy() for w in weights]
         self.biases = [b[..., 0].copy() for b in biases]
         return losses
-
-    def _kernel(self, batch: int) -> kernel.Kernel:
-        if batch not in self._kernels:
-            self._kernels[batch] = kernel.compile_step(self.network, self.sizes, batch)
-        return self._kernels[batch]
 
     def schedule(self, batches: Sequence[Sequence[int]] | None) -> list[np.ndarray]:
         """The rows of each batch, checked: all rows when ``batches`` is None (UPD-3)."""

@@ -89,20 +89,21 @@ def base(name: str) -> bytes:
 @given(data=mutated(base(f"{SUITE}.csv")))
 def test_vector_file(work, numpy_adapter, data):
     """A mutated vector file loads and grades (VEC-4), or is refused in one line."""
-    folder = work / "v"
-    shutil.rmtree(folder, ignore_errors=True)
-    vector_folder(folder, **{f"{SUITE}.csv": data})
-    accepted(lambda: list(runner.run(numpy_adapter, "float64", [SUITE], "*", folder)))
+    graded_or_refused(work / "v", numpy_adapter, f"{SUITE}.csv", data)
 
 
 @SETTINGS
 @given(data=mutated(base(f"{SUITE}.cases.json")))
 def test_case_list(work, numpy_adapter, data):
     """A mutated case list of a vector folder loads and grades (CASE-1), or is refused in one line."""
-    folder = work / "c"
+    graded_or_refused(work / "c", numpy_adapter, f"{SUITE}.cases.json", data)
+
+
+def graded_or_refused(folder: Path, adapter, name: str, data: bytes) -> None:
+    """A vector folder whose file ``name`` holds ``data`` grades, or is refused in one line."""
     shutil.rmtree(folder, ignore_errors=True)
-    vector_folder(folder, **{f"{SUITE}.cases.json": data})
-    accepted(lambda: list(runner.run(numpy_adapter, "float64", [SUITE], "*", folder)))
+    vector_folder(folder, **{name: data})
+    accepted(lambda: list(runner.run(adapter, "float64", [SUITE], "*", folder)))
 
 
 @SETTINGS
