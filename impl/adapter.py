@@ -84,14 +84,19 @@ class NumpyAdapter:
         return step(inp)
 
     def step_many(self, inputs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """The results of many step inputs, those of one shape and setting computed as one stack."""
+        """The results of many step inputs, those of one shape and setting computed as one stack
+        (an input alike to no other is stepped on its own: stacking one case only adds copies)."""
         groups: dict[str, list[int]] = {}
-        for i, inp in enumerate(inputs):
-            net, arrays = parse(inp)
+        parsed = [parse(inp) for inp in inputs]
+        for i, (net, arrays) in enumerate(parsed):
             key = repr((net, arrays["x"].shape, [w.shape for w in arrays["weights"]]))
             groups.setdefault(key, []).append(i)
         results: list[dict[str, Any]] = [{} for _ in inputs]
         for rows in groups.values():
+            if len(rows) == 1:
+                net, arrays = parsed[rows[0]]
+                results[rows[0]] = _result(network.step(net, **arrays))
+                continue
             first = dict(inputs[rows[0]])
             for key in ("x", "y", "learning_rate"):
                 first[key] = np.stack([_float64(inputs[i][key], key) for i in rows])

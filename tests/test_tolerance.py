@@ -9,6 +9,7 @@ from bpspec import vectorset
 from bpspec.conformance import tolerance
 from bpspec.conformance.grade import grade_step
 from bpspec.conformance.index import annotate
+from bpspec.conformance.rows import Rows
 
 
 def test_unit_roundoff_is_half_an_ulp_of_one():
@@ -73,9 +74,10 @@ def fake_output(rows, factor: float = 1.0, only: str | None = None) -> dict:
 def test_reference_values_pass_and_a_relative_error_fails(seed_rows):
     """The reference's own values pass; a 1e-9 relative error in one delta fails in float64 (TOL-1, TOL-4)."""
     case, rows = seed_rows
-    good = grade_step(rows, fake_output(rows), case, "float64", tolerance.rtol(case, "float64"), 1)
+    r = tolerance.rtol(case, "float64")
+    good = grade_step(Rows.of(rows, case), fake_output(rows), case, "float64", r, 1)
     assert good.failed == 0 and good.passed == len(rows)
-    bad = grade_step(rows, fake_output(rows, 1 + 1e-9, "delta"), case, "float64",
+    bad = grade_step(Rows.of(rows, case), fake_output(rows, 1 + 1e-9, "delta"), case, "float64",
                      tolerance.rtol(case, "float64"), 1)
     assert bad.failed > 0 and bad.failures[0]["quantity"] == "delta"
 
@@ -91,7 +93,7 @@ def test_near_kink_backward_values_are_not_checked():
     case = {"activations": ["relu", "sigmoid"]}
     assert _near_kink(quantity, layer, ref, reach, case).tolist() == [False, False, True, True, False]
     exact_zero = np.array([0.0, 0.5, 0.1, 0.1, 0.1])
-    assert not _near_kink(quantity, layer, exact_zero, reach, case).any()
+    assert _near_kink(quantity, layer, exact_zero, reach, case) is None
 
 
 @pytest.fixture(scope="module")
@@ -124,9 +126,9 @@ def test_declared_flush_to_zero_leaves_the_subnormal_cone_unchecked(unit_rows, n
     case, rows = unit_rows(name)
     out = flushed(rows, fake_output(rows))
     r = tolerance.rtol(case, "float64")
-    ieee = grade_step(rows, out, case, "float64", r, 1)
+    ieee = grade_step(Rows.of(rows, case), out, case, "float64", r, 1)
     assert ieee.failed > 0 and {f["quantity"] for f in ieee.failures} == {"delta"}
-    ftz = grade_step(rows, out, case, "float64", r, 1, flush_to_zero=True)
+    ftz = grade_step(Rows.of(rows, case), out, case, "float64", r, 1, flush_to_zero=True)
     assert ftz.failed == 0 and 0 < ftz.not_checked < len(rows) // 4
     assert any("TOL-8" in note for note in ftz.notes)
 
@@ -136,7 +138,8 @@ def test_declared_flush_to_zero_still_fails_outside_the_cone(unit_rows):
     case, rows = unit_rows("unit_relu_float64")
     out = flushed(rows, fake_output(rows))
     out["deltas"][0][0, 0] += 0.5
-    g = grade_step(rows, out, case, "float64", tolerance.rtol(case, "float64"), 1, flush_to_zero=True)
+    r = tolerance.rtol(case, "float64")
+    g = grade_step(Rows.of(rows, case), out, case, "float64", r, 1, flush_to_zero=True)
     assert g.failed == 1 and g.failures[0]["name"] == "delta[1][0,0]"
 
 

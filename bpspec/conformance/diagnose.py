@@ -17,9 +17,8 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-import pandas as pd
-
 from bpspec.conformance.evidence import Evidence
+from bpspec.conformance.rows import Rows
 from bpspec.conformance.signatures import PREDICTIONS, float32_fingerprint
 
 
@@ -63,7 +62,7 @@ CATALOGUE: dict[str, Known] = {
 }
 
 
-def diagnose(failures: list[dict], case: dict, by_step: dict[int, pd.DataFrame], step: int, out: dict,
+def diagnose(failures: list[dict], case: dict, by_step: dict[int, Rows], step: int, out: dict,
              weights: Any, biases: Any, dtype: str, mode: str) -> str:
     """The catalogued bug(s) whose prediction reproduces the first failing quantity, or ''."""
     try:

@@ -12,13 +12,13 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from bpspec import contract
 from bpspec.cases import batch_indices
 from bpspec.conformance import rules, tolerance
-from bpspec.conformance.grade import expected_shape
+from bpspec.conformance.grade import QUANTITY, expected_shape
 from bpspec.conformance.index import OUTPUT_KEY
+from bpspec.conformance.rows import Rows
 
 SLACK = 16
 """A prediction matches when within SLACK times the value's tolerance (TOL-1), widened by rtol times
@@ -30,7 +30,7 @@ class Evidence:
     """One failing step as the checker sees it: reference arrays (by quantity and layer, from the
     vector rows), the adapter's result, and the state and batch the step started from."""
 
-    def __init__(self, case: dict, by_step: dict[int, pd.DataFrame], step: int, out: dict, weights: Any,
+    def __init__(self, case: dict, by_step: dict[int, Rows], step: int, out: dict, weights: Any,
                  biases: Any, dtype: str, mode: str):
         self.case, self.s, self.out, self.by_step = case, step, out, by_step
         self.acts, self.L = case["activations"], len(case["activations"])
@@ -53,15 +53,15 @@ class Evidence:
         batch = len(batch_indices(self.case, step))
         rtol = tolerance.rtol(self.case, dtype, step, self.free)
         refs, tols = {}, {}
-        for (q, l), part in rows.groupby(["quantity", "layer"], sort=False):
+        for group, a, b in rows.groups:
+            q, l = QUANTITY[group // 1000], group % 1000
             ref = np.full(expected_shape(self.case, q, l, batch), np.nan)
             tol = np.full(ref.shape, np.nan)
-            at = () if ref.ndim == 0 else (part["i"].to_numpy(),) if ref.ndim == 1 else \
-                (part["i"].to_numpy(), part["j"].to_numpy())
-            v = part["ref"].to_numpy()
+            at = () if ref.ndim == 0 else (rows["i"][a:b],) if ref.ndim == 1 else \
+                (rows["i"][a:b], rows["j"][a:b])
+            v = rows["ref"][a:b]
             ref[at] = v if ref.ndim else v[0]
-            t = rtol * part["scale"].to_numpy() + tolerance.TINY[dtype] + \
-                np.abs(v) * 10.0 ** -part["digits"].to_numpy()
+            t = rtol * rows["scale"][a:b] + tolerance.TINY[dtype] + np.abs(v) * 10.0 ** -rows["digits"][a:b]
             tol[at] = t if ref.ndim else t[0]
             refs[q, l], tols[q, l] = ref, tol
         return refs, tols

@@ -61,12 +61,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def step_records(suite: vectorset.Suite, names: list[str], dtype: str) -> list[dict]:
     """One input per recorded step of each case, from the golden state at its start (CHK-1);
     ``suite`` is loaded with ``annotate=index.annotate``."""
-    from bpspec.conformance.index import STATE
+    from bpspec.conformance.rows import by_case
     from bpspec.conformance.runner import golden_state, make_input
 
-    values = suite.values[suite.values["case"].isin(names)]
-    state = values[values["quantity"].isin(STATE)]
-    parts = {key: part for key, part in state.groupby(["case", "step"], sort=False)}
+    rows_of = by_case(suite.values, names, suite.cases)
     records = []
     for name in names:
         case = suite.cases[name]
@@ -74,7 +72,7 @@ def step_records(suite: vectorset.Suite, names: list[str], dtype: str) -> list[d
             if s == 0:
                 weights, biases = case["weights"], case["biases"]
             else:
-                weights, biases = golden_state(parts[(name, s)], case, exact=True)
+                weights, biases = golden_state(rows_of[name].by_step()[s], case, exact=True)
             inp = make_input(case, weights, biases, s, dtype, exact=True)
             records.append({"case": name, "step": s, "suite": suite.name, **inp})
     return records

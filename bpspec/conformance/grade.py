@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from mpmath import mp
 
 from bpspec.conformance import tolerance
 from bpspec.conformance.index import OUTPUT_KEY
+from bpspec.conformance.rows import Rows
 
 
 class OutputError(Exception):
@@ -56,6 +56,8 @@ def _fetch(out: dict, quantity: str, layer: int) -> Any:
     value = out[OUTPUT_KEY[quantity]]
     if quantity == "E_total":
         return value
+    if type(value) is list and 0 < layer <= len(value):
+        return value[layer - 1]
     if not isinstance(value, (list, tuple)) and not hasattr(value, "__getitem__"):
         raise OutputError(f"{OUTPUT_KEY[quantity]} is {type(value).__name__}, not a list per layer")
     try:
@@ -64,7 +66,16 @@ def _fetch(out: dict, quantity: str, layer: int) -> Any:
         raise OutputError(f"{OUTPUT_KEY[quantity]} has no entry for layer {layer}") from None
 
 
-def _as_float(value: Any, where: str, shape: tuple[int, ...]) -> np.ndarray:
+def _label(quantity: str, layer: int) -> str:
+    """How an error names one layer's entry of an output key: ``deltas[0]``, ``loss``."""
+    return OUTPUT_KEY[quantity] if quantity == "E_total" else f"{OUTPUT_KEY[quantity]}[{layer - 1}]"
+
+
+def _as_float(value: Any, quantity: str, layer: int, shape: tuple[int, ...]) -> np.ndarray:
+    """One layer's entry of an output key as float64 of the expected shape, or OutputError."""
+    if type(value) is np.ndarray and value.dtype.kind == "f" and value.shape == shape:
+        return value.astype(np.float64, copy=False)
+    where = _label(quantity, layer)
     try:
         arr = np.asarray(value)
         if arr.dtype.kind in "USbcmM" or arr.dtype.kind == "O" and any(
@@ -91,17 +102,17 @@ PARAMETER_UPDATES = [CODE[q] for q in ("grad_W", "grad_b", "new_W", "new_b")]
 
 
 def _near_kink(code: np.ndarray, layer: np.ndarray, ref: np.ndarray, reach: np.ndarray,
-               case: dict) -> np.ndarray:
+               case: dict) -> np.ndarray | None:
     """Rows whose value depends on which side of relu's kink a pre-activation falls, where the
     dtype's error may put it on either side (TOL-7): the deltas, gradients and updates of every layer
     at or below the highest such layer. Exact zeros stay graded: they test ACT-3 / ACT-5. ``code``
-    holds the rows' quantity codes (CODE)."""
+    holds the rows' quantity codes (CODE). None where no row is."""
     kinked = [l + 1 for l, a in enumerate(case["activations"]) if a in KINKED]
     if not kinked:
-        return np.zeros(len(ref), dtype=bool)
+        return None
     nets = (code == CODE["net"]) & np.isin(layer, kinked) & (ref != 0) & (np.abs(ref) <= reach)
     if not nets.any():
-        return np.zeros(len(ref), dtype=bool)
+        return None
     top = int(layer[nets].max())
     return np.isin(code, BACKWARD) & (layer <= top)
 
@@ -126,17 +137,10 @@ def _subnormal_cone(code: np.ndarray, layer: np.ndarray, index_i: np.ndarray, in
     return cone
 
 
-def _groups(group: np.ndarray) -> list[np.ndarray]:
-    """The row positions of each (quantity, layer) group, in order of first appearance."""
-    order = np.argsort(group, kind="stable")
-    cuts = np.flatnonzero(group[order][1:] != group[order][:-1]) + 1
-    return np.split(order, cuts)
-
-
-def grade_step(rows: pd.DataFrame, out: dict, case: dict, dtype: str, rtol: float,
-               batch: int, exact: bool = False, present: np.ndarray | None = None,
+def grade_step(rows: Rows, out: dict, case: dict, dtype: str, rtol: float, batch: int,
+               exact: bool = False, present: np.ndarray | None = None,
                flush_to_zero: bool = False) -> StepGrade:
-    """Grade one step's graded rows (annotated, in file order) against an adapter result. An
+    """Grade one step's graded rows (``Rows``, each group a slice) against an adapter result. An
     ``exact`` adapter's mpmath numbers are compared in mpmath, under the policy of the "exact" dtype.
     ``present``, aligned with ``rows``, marks the values a results file holds; the others are not
     checked (ADP-2, ADP-7). ``flush_to_zero``: the adapter declares that its arithmetic reads and
@@ -144,34 +148,32 @@ def grade_step(rows: pd.DataFrame, out: dict, case: dict, dtype: str, rtol: floa
     dtype = "exact" if exact else dtype
     n = len(rows)
     g = StepGrade(values=n)
-    got, err = np.full(n, np.nan), np.full(n, np.nan)
-    checked = np.zeros(n, dtype=bool)
-    group = rows["group"].to_numpy()
-    code, layer = group // 1000, group % 1000
-    index_i, index_j = rows["i"].to_numpy(), rows["j"].to_numpy()
-    ref, digits = rows["ref"].to_numpy(), rows["digits"].to_numpy()
-    reach = rtol * rows["scale"].to_numpy()
-    tol = reach + tolerance.TINY[dtype] + np.abs(ref) * 10.0 ** -digits
-    for where in _groups(group) if n else ():
-        q, l = QUANTITY[int(code[where[0]])], int(layer[where[0]])
+    got, err = np.full(n, np.nan), None
+    checked = np.ones(n, dtype=bool) if present is None else present.copy()
+    index_i, index_j, ref, flat = rows["i"], rows["j"], rows["ref"], rows["flat"]
+    for group, a, b in rows.groups:
+        q, l = QUANTITY[group // 1000], group % 1000
         if OUTPUT_KEY[q] not in out:
+            checked[a:b] = False
             continue
-        label = OUTPUT_KEY[q] if q == "E_total" else f"{OUTPUT_KEY[q]}[{l - 1}]"
         shape = expected_shape(case, q, l, batch)
         raw = _fetch(out, q, l)
-        i, j = index_i[where], index_j[where]
-        checked[where] = True if present is None else present[where]
         if exact:
-            values = rows["value"].to_numpy()[where]
-            got[where], err[where] = _exact_errors(raw, values, i, j, q, label, shape)
-        else:
-            arr = _as_float(raw, label, shape)
-            got[where] = arr[()] if q == "E_total" else arr[i] if len(shape) == 1 else arr[i, j]
-    if not exact:
-        with np.errstate(all="ignore"):
+            err = np.full(n, np.nan) if err is None else err
+            got[a:b], err[a:b] = _exact_errors(raw, rows["value"][a:b], index_i[a:b], index_j[a:b], q,
+                                               _label(q, l), shape)
+        else:  # positions checked against the shape: "clip" never clips, and spares a buffered copy
+            _as_float(raw, q, l, shape).take(flat[a:b], out=got[a:b], mode="clip")
+    with np.errstate(all="ignore"):
+        if err is None:
             err = np.abs(got - ref)
-    ambiguous = checked & _near_kink(code, layer, ref, reach, case)
-    if ambiguous.any():
+        code, layer = rows["group"] // 1000, rows["group"] % 1000
+        reach = rtol * rows["scale"]
+        digits, magnitude = rows["digits"], np.abs(ref)
+        tol = reach + tolerance.TINY[dtype] + magnitude * 10.0 ** -digits
+        ok = err <= tol
+    ambiguous = _near_kink(code, layer, ref, reach, case)
+    if ambiguous is not None and (checked & ambiguous).any():
         checked &= ~ambiguous
         g.notes.append(f"values not checked: a relu pre-activation lies within {dtype}'s error of the "
                        "kink (TOL-7)")
@@ -181,28 +183,49 @@ def grade_step(rows: pd.DataFrame, out: dict, case: dict, dtype: str, rtol: floa
             checked &= ~flushed
             g.notes.append(f"values not checked: they depend on a net or out within {dtype}'s error of "
                            "the subnormal range, and the adapter declares flush-to-zero arithmetic (TOL-8)")
-    with np.errstate(invalid="ignore"):
-        ok = err <= tol
-    g.not_checked = int((~checked).sum())
-    g.passed = int((checked & ok).sum())
-    g.failed = int((checked & ~ok).sum())
-    if checked.any():
-        agreement = tolerance.digits_of_agreement(got[checked], ref[checked], digits[checked])
-        g.worst_digits = float(agreement.min())
-        kinds = code[checked]
-        g.worst_by_quantity = {QUANTITY[int(c)]: float(agreement[kinds == c].min()) for c in np.unique(kinds)}
-    bad = np.flatnonzero(checked & ~ok)
-    if len(bad):
-        order = bad[np.argsort(rows["rank"].to_numpy()[bad], kind="stable")][:MAX_FAILURES]
-        for k in order:
-            r = rows.iloc[k]
-            d = tolerance.digits_of_agreement(got[k:k + 1], ref[k:k + 1], digits[k:k + 1])
-            g.failures.append({
-                "step": int(r["step"]), "name": r["name"], "quantity": r["quantity"],
-                "layer": int(r["layer"]), "got": float(got[k]), "ref": r["value"], "tol": float(tol[k]),
-                "digits": float(d[0]),
-            })
+    g.not_checked = n - int(np.count_nonzero(checked))
+    failing = checked & ~ok
+    g.failed = int(np.count_nonzero(failing))
+    g.passed = n - g.not_checked - g.failed
+    if g.not_checked < n:
+        _agreement(g, err, ref, magnitude, digits, rows.quantities, checked)
+    if g.failed:
+        g.failures = _failures(rows, np.flatnonzero(failing), got, tol)
     return g
+
+
+def _agreement(g: StepGrade, err: np.ndarray, ref: np.ndarray, magnitude: np.ndarray, digits: np.ndarray,
+               quantities: tuple[list[int], list[int]], checked: np.ndarray) -> None:
+    """The worst digits of agreement (``tolerance.digits_of_agreement``) of the checked values, over
+    all and per quantity, ``quantities`` being (code, first row) of each quantity's run of rows
+    (``Rows.quantities``). The digits fall as the error grows and the cap and clip are monotone, so
+    the worst digits of a run are those of its largest error, capped by its fewest certified digits:
+    only the run's extremes go through the logarithm. A NaN error (a NaN or missing value) is 0 digits."""
+    with np.errstate(all="ignore"):
+        relative = np.where(checked, np.where(ref != 0, err / magnitude, err), 0.0)
+        certified = np.where(checked, digits, np.inf)
+        codes, starts = quantities
+        largest = np.maximum.reduceat(relative, starts)
+        fewest = np.minimum.reduceat(certified, starts)
+        worst = np.where(np.isnan(largest), 0.0, np.clip(np.minimum(-np.log10(largest), fewest), 0.0,
+                                                         tolerance.DIGITS_CAP)) + 0.0
+    seen = np.logical_or.reduceat(checked, starts).tolist()
+    g.worst_by_quantity = {QUANTITY[c]: w for c, w, k in zip(codes, worst.tolist(), seen, strict=True) if k}
+    g.worst_digits = min(g.worst_by_quantity.values())
+
+
+def _failures(rows: Rows, bad: np.ndarray, got: np.ndarray, tol: np.ndarray) -> list[dict[str, Any]]:
+    """The first MAX_FAILURES failing values in chain-rule order (CHK-2)."""
+    ref, digits = rows["ref"], rows["digits"]
+    failures = []
+    for k in bad[np.argsort(rows["rank"][bad], kind="stable")][:MAX_FAILURES]:
+        d = tolerance.digits_of_agreement(got[k:k + 1], ref[k:k + 1], digits[k:k + 1])
+        failures.append({
+            "step": int(rows["step"][k]), "name": str(rows["name"][k]), "quantity": str(rows["quantity"][k]),
+            "layer": int(rows["group"][k] % 1000), "got": float(got[k]), "ref": str(rows["value"][k]),
+            "tol": float(tol[k]), "digits": float(d[0]),
+        })
+    return failures
 
 
 def _exact_errors(raw: Any, values: np.ndarray, index_i: np.ndarray, index_j: np.ndarray, quantity: str,

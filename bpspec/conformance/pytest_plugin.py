@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from bpspec.conformance.adapters import Adapter
+    from bpspec.conformance.rows import Rows
     from bpspec.conformance.runner import Outcome
 
 ACTIONS = ("skip", "xfail")
@@ -170,7 +169,7 @@ class Conformance:
 
     settings: Settings
     _cases: dict[str, dict] = field(default_factory=dict)
-    _rows: dict[str, pd.DataFrame] = field(default_factory=dict)
+    _rows: dict[str, Rows] = field(default_factory=dict)
     _checks: list[Check] | None = None
 
     def checks(self) -> list[Check]:
@@ -183,6 +182,7 @@ class Conformance:
     def _load(self) -> list[Check]:
         from bpspec import vectorset
         from bpspec.conformance.index import annotate
+        from bpspec.conformance.rows import by_case
         from bpspec.errors import InputError
 
         s = self.settings
@@ -193,12 +193,9 @@ class Conformance:
                 names = [c for c in suite.cases if any(fnmatch.fnmatchcase(c, g) for g in s.cases)]
                 if not names:
                     continue
-                values = suite.values[suite.values["case"].isin(names)]
-                self._rows.update({c: part for c, part in values.groupby("case", sort=False)})
-                empty = values.iloc[:0]
+                self._rows.update(by_case(suite.values, names, suite.cases))
                 for name in names:
                     self._cases[name] = suite.cases[name]
-                    self._rows.setdefault(name, empty)
                     chosen.append((suite_name, name))
         except InputError as err:
             raise pytest.Collector.CollectError(f"bpspec: {err}") from None

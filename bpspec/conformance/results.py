@@ -22,9 +22,10 @@ import pandas as pd
 from bpspec import vectorset
 from bpspec.cases import batch_indices
 from bpspec.conformance import tolerance
-from bpspec.conformance.grade import StepGrade, expected_shape, grade_step
-from bpspec.conformance.index import OUTPUT_KEY, STATE, annotate
-from bpspec.conformance.runner import Outcome, _merge, by_steps, golden_state
+from bpspec.conformance.grade import QUANTITY, StepGrade, expected_shape, grade_step
+from bpspec.conformance.index import OUTPUT_KEY, annotate
+from bpspec.conformance.rows import Rows, by_case
+from bpspec.conformance.runner import STATE_CODES, Outcome, _merge, golden_state
 from bpspec.errors import InputError
 from bpspec.names import display
 from bpspec.vectorfile import NAME, shown
@@ -134,14 +135,14 @@ def grade(results: pd.DataFrame, path: Path | str, dtype: str, suites: list[str]
         mine = mine.drop(columns="name").rename(columns={"key": "name"})
         values = suite.values[suite.values["case"].isin(names)]
         matched.update(mine.merge(values[KEYS], on=KEYS)["line"])
-        graded = values[values["quantity"] != ""]
+        graded = values
         for mode in MODES:
             got = mine.loc[mine["mode"] == mode, [*KEYS, "value"]].rename(columns={"value": f"got_{mode}"})
             graded = graded.merge(got.assign(**{f"has_{mode}": True}), on=KEYS, how="left")
             graded[f"has_{mode}"] = graded[f"has_{mode}"].eq(True)
-        rows_of = {c: part for c, part in graded.groupby("case", sort=False)}
+        rows_of = by_case(graded, names, suite.cases)
         for name in names:
-            outcomes.append(check_case(suite.cases[name], rows_of.get(name, graded.iloc[:0]), dtype))
+            outcomes.append(check_case(suite.cases[name], rows_of[name], dtype))
             if progress is not None:
                 progress.update(1)
     extra = results[~results["line"].isin(matched)]
@@ -165,7 +166,7 @@ def _keyed(rows: pd.DataFrame, cases: dict[str, dict], path: Path) -> pd.DataFra
     return rows
 
 
-def check_case(case: dict, rows: pd.DataFrame, dtype: str) -> Outcome:
+def check_case(case: dict, rows: Rows, dtype: str) -> Outcome:
     """Grade one case's rows: each recorded step in single mode, then the free run (CHK-1, TOL-5)."""
     outcome = Outcome(case["case"], case["suite"], dtype, "pass")
     reason = tolerance.skip_reason(case, dtype)
@@ -174,10 +175,10 @@ def check_case(case: dict, rows: pd.DataFrame, dtype: str) -> Outcome:
     if reason:
         outcome.status, outcome.reason = "skip", reason
         return outcome
-    by_step = by_steps(rows)
+    by_step = rows.by_step()
     for s in case["record"]:
-        part = by_step.get(s, rows.iloc[:0])
-        single = part[~part["quantity"].isin(STATE)]
+        part = by_step.get(s, rows.part(0, 0))
+        single = part.without(STATE_CODES)
         g, out = _grade(single, "single", case, dtype, tolerance.rtol(case, dtype), s)
         weights, biases = (case["weights"], case["biases"]) if s == 0 else golden_state(part, case, False)
         _merge(outcome, g, "single-step",
@@ -201,21 +202,21 @@ def check_case(case: dict, rows: pd.DataFrame, dtype: str) -> Outcome:
     return outcome
 
 
-def _grade(rows: pd.DataFrame, mode: str, case: dict, dtype: str, rtol: float,
+def _grade(rows: Rows, mode: str, case: dict, dtype: str, rtol: float,
            s: int) -> tuple[StepGrade, dict]:
     """One step's rows against the values of one mode, and those values as the adapter-style output
     dict (ADP-2) they were graded as, for the diagnosis."""
     batch = len(batch_indices(case, s))
     n_layers = len(case["layer_sizes"]) - 1
-    quantities, layers, i, j = (rows[c].to_numpy() for c in ("quantity", "layer", "i", "j"))
-    got = rows[f"got_{mode}"].to_numpy(dtype=np.float64)
+    i, j = rows["i"], rows["j"]
+    got = rows[f"got_{mode}"].astype(np.float64)
     out: dict = {}
-    for quantity, layer in dict.fromkeys(zip(quantities, layers, strict=True)):
-        at = (quantities == quantity) & (layers == layer)
+    for group, a, b in rows.groups:
+        quantity, layer = QUANTITY[group // 1000], group % 1000
         if quantity == "E_total":
-            out["loss"] = got[at][0]
+            out["loss"] = got[a]
             continue
         arr = np.full(expected_shape(case, quantity, layer, batch), np.nan)
-        arr[(i[at],) if arr.ndim == 1 else (i[at], j[at])] = got[at]
+        arr[(i[a:b],) if arr.ndim == 1 else (i[a:b], j[a:b])] = got[a:b]
         out.setdefault(OUTPUT_KEY[quantity], [None] * n_layers)[layer - 1] = arr
-    return grade_step(rows, out, case, dtype, rtol, batch, present=rows[f"has_{mode}"].to_numpy()), out
+    return grade_step(rows, out, case, dtype, rtol, batch, present=rows[f"has_{mode}"]), out

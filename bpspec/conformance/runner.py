@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from bpspec import vectorset
 from bpspec.cases import batch_indices, step_input
@@ -22,6 +21,7 @@ from bpspec.conformance import diagnose, tolerance, watchdog
 from bpspec.conformance.adapters import Adapter
 from bpspec.conformance.grade import CODE, OutputError, StepGrade, grade_step
 from bpspec.conformance.index import STATE, annotate
+from bpspec.conformance.rows import Rows, by_case
 
 DEFAULT_EXCLUDED = ("variants",)
 """Suites run only when named (CNV-4)."""
@@ -71,19 +71,19 @@ def make_input(case: dict, weights: Any, biases: Any, s: int, dtype: str, exact:
     return inp
 
 
-def golden_state(rows: pd.DataFrame, case: dict, exact: bool) -> tuple[list, list]:
+def golden_state(rows: Rows, case: dict, exact: bool) -> tuple[list, list]:
     """The parameters a recorded step starts from, read from its W and b rows (CHK-1)."""
     sizes = case["layer_sizes"]
-    column = "value" if exact else "ref"
-    weights = [np.empty((sizes[l], sizes[l - 1]), dtype=object if exact else np.float64)
-               for l in range(1, len(sizes))]
-    biases = [np.empty(sizes[l], dtype=object if exact else np.float64) for l in range(1, len(sizes))]
-    for q, layer, i, j, v in zip(rows["quantity"], rows["layer"], rows["i"], rows["j"], rows[column],
-                                 strict=True):
-        if q == "W":
-            weights[layer - 1][i, j] = v
-        elif q == "b":
-            biases[layer - 1][i] = v
+    column, kind = rows["value" if exact else "ref"], object if exact else np.float64
+    weights = [np.empty((sizes[l], sizes[l - 1]), dtype=kind) for l in range(1, len(sizes))]
+    biases = [np.empty(sizes[l], dtype=kind) for l in range(1, len(sizes))]
+    i, j = rows["i"], rows["j"]
+    for group, a, b in rows.groups:
+        code, layer = divmod(group, 1000)
+        if code == CODE["W"]:
+            weights[layer - 1][i[a:b], j[a:b]] = column[a:b]
+        elif code == CODE["b"]:
+            biases[layer - 1][i[a:b]] = column[a:b]
     if exact:
         return [w.tolist() for w in weights], [b.tolist() for b in biases]
     return weights, biases
@@ -119,33 +119,20 @@ def _merge(outcome: Outcome, g: StepGrade, mode: str, evidence: dict | None = No
 STATE_CODES = [CODE[q] for q in STATE]
 
 
-def _where(rows: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
-    """``rows[mask]``, without the copy when the mask keeps every row."""
-    return rows if mask.all() else rows[mask]
-
-
-def by_steps(rows: pd.DataFrame) -> dict[int, pd.DataFrame]:
-    """A case's rows by step, in step order; most cases record one step and are not split."""
-    steps = rows["step"].to_numpy()
-    if not len(steps) or (steps == steps[0]).all():
-        return {int(steps[0]): rows} if len(steps) else {}
-    return {int(s): rows.iloc[np.flatnonzero(steps == s)] for s in np.unique(steps)}
-
-
-def check_case(adapter: Adapter, case: dict, rows: pd.DataFrame, dtype: str,
+def check_case(adapter: Adapter, case: dict, rows: Rows, dtype: str,
                prefetched: dict[int, Any] | None = None) -> Outcome:
-    """Grade one case: every recorded step from its golden state, then free-running (CHK-1, TOL-5)."""
+    """Grade one case, its graded rows as ``rows.by_case`` gives them: every recorded step from its
+    golden state, then free-running (CHK-1, TOL-5)."""
     outcome = Outcome(case["case"], case["suite"], dtype, "pass")
     reason = None if adapter.exact else tolerance.skip_reason(case, dtype)
     if reason:
         outcome.status, outcome.reason = "skip", reason
         return outcome
-    graded = _where(rows, rows["rank"].to_numpy() >= 0)
-    by_step = by_steps(graded)
+    by_step = rows.by_step()
     r = tolerance.rtol(case, "exact" if adapter.exact else dtype)
     try:
         for s in case["record"]:
-            part = by_step.get(s, graded.iloc[:0])
+            part = by_step.get(s, rows.part(0, 0))
             if s == 0:
                 weights, biases = case["weights"], case["biases"]
             else:
@@ -156,7 +143,7 @@ def check_case(adapter: Adapter, case: dict, rows: pd.DataFrame, dtype: str,
             elif isinstance(out, BaseException):
                 raise out
             batch = len(batch_indices(case, s))
-            single = _where(part, ~np.isin(part["group"].to_numpy() // 1000, STATE_CODES))
+            single = part.without(STATE_CODES)
             g = grade_step(single, out, case, dtype, r, batch, adapter.exact,
                            flush_to_zero=adapter.flushes_subnormals)
             _merge(outcome, g, "single-step",
@@ -271,18 +258,15 @@ def run(adapter: Adapter, dtype: str, suites: list[str], case_glob: str = "*", f
         names = [c for c in suite.cases if fnmatch.fnmatchcase(c, case_glob)]
         if not names:
             continue
-        values = suite.values[suite.values["case"].isin(names) & (suite.values["rank"] >= 0)]
-        rows_of = {c: part for c, part in values.groupby("case", sort=False)}
-        empty = values.iloc[:0]
-        prefetched = _prefetch(adapter, [suite.cases[c] for c in names], rows_of, dtype, timeout)
+        rows_of = by_case(suite.values, names, suite.cases)
+        prefetched = _prefetch(adapter, [suite.cases[c] for c in names], dtype, timeout)
         for name in names:
-            rows = rows_of.get(name, empty)
-            yield _timed_case(adapter, suite.cases[name], rows, dtype, prefetched.get(name), timeout)
+            yield _timed_case(adapter, suite.cases[name], rows_of[name], dtype, prefetched.get(name), timeout)
             if progress is not None:
                 progress.update(1)
 
 
-def _timed_case(adapter: Adapter, case: dict, rows: pd.DataFrame, dtype: str, prefetched: dict | None,
+def _timed_case(adapter: Adapter, case: dict, rows: Rows, dtype: str, prefetched: dict | None,
                 timeout: float | None) -> Outcome:
     """``check_case`` within the time limit: a case that overruns it, or whose adapter raises even a
     BaseException such as SystemExit, fails with the reason, and the run goes on (ADP-3, CHK-3)."""
@@ -301,7 +285,7 @@ def _timed_case(adapter: Adapter, case: dict, rows: pd.DataFrame, dtype: str, pr
                    f"the adapter did not finish the case within {timeout:g} s (--timeout); abandoned")
 
 
-def _prefetch(adapter: Adapter, cases: list[dict], rows_of: dict, dtype: str,
+def _prefetch(adapter: Adapter, cases: list[dict], dtype: str,
               timeout: float | None = None) -> dict[str, dict[int, Any]]:
     """Step-0 results of single-step cases through the batched form, where the adapter has one (ADP-5)."""
     if adapter.step_many is None or adapter.exact:
