@@ -125,19 +125,20 @@ def step(network: Network, x: Any, y: Any, weights: Sequence[Any], biases: Seque
 
     def last(a: Any) -> np.ndarray:
         a = np.asarray(a, dtype=dt)
-        a = np.moveaxis(a, 0, -1) if stacked else a[..., None]
+        a = _cases_last(a) if stacked else a[..., None]
         copy = temporary.take((*a.shape[:-1], width), dt)
         np.copyto(copy, a)
         return copy
 
     eta = np.asarray(learning_rate, dtype=dt)
     result = step_cases_last(network, last(x), last(y), [last(w) for w in weights],
-                             [last(b) for b in biases],
-                             last(np.broadcast_to(eta, (n_cases,)) if stacked else eta),
+                             [last(b) for b in biases], eta if eta.ndim == 0 else last(eta),
                              results, temporary)
 
     def back(a: np.ndarray) -> np.ndarray:
-        return np.moveaxis(a[..., :n_cases], -1, 0) if stacked else a[..., 0]
+        if not stacked:
+            return a[..., 0]
+        return _cases_first(a if width == n_cases else a[..., :n_cases])
 
     loss = back(result.loss) if stacked else result.loss[0]
     return Step(loss=loss, **{k: [back(a) for a in getattr(result, k)] for k in _LISTS})
@@ -170,10 +171,10 @@ def step_cases_last(network: Network, x: np.ndarray, y: np.ndarray, weights: Seq
                     biases: Sequence[np.ndarray], eta: np.ndarray, workspace: Workspace | None = None,
                     temporary: Workspace | None = None) -> Step:
     """The step on contiguous arrays of ``network.np_dtype`` with the case axis last: x (B, n_in, C),
-    y (B, n_out, C), weights[l] (out, in, C), biases[l] (out, C), eta (C,); results likewise, loss
-    (C,). Bitwise reproducible for C >= 2 (see the module docstring). The results are cut from
-    ``workspace``, the intermediates nobody sees from ``temporary``; either is newly allocated
-    memory when not given."""
+    y (B, n_out, C), weights[l] (out, in, C), biases[l] (out, C), eta (C,) or one for all (0-d);
+    results likewise, loss (C,). Bitwise reproducible for C >= 2 (see the module docstring). The
+    results are cut from ``workspace``, the intermediates nobody sees from ``temporary``; either is
+    newly allocated memory when not given."""
     dt = network.np_dtype
     acc = accumulator(dt)
 
@@ -221,6 +222,17 @@ def step_cases_last(network: Network, x: np.ndarray, y: np.ndarray, weights: Seq
                 new_bs[k] = new(biases[k].shape)
                 np.copyto(new_bs[k], biases[k])
     return Step(nets, outs, deltas, E_total, grad_ws, grad_bs, new_ws, new_bs)
+
+
+def _cases_last(a: np.ndarray) -> np.ndarray:
+    """``a`` with its first axis moved last, a view: ``np.moveaxis(a, 0, -1)`` without its argument
+    checks, which cost some 5 us a call (a step makes ~20 such views)."""
+    return a.transpose(*range(1, a.ndim), 0)
+
+
+def _cases_first(a: np.ndarray) -> np.ndarray:
+    """``a`` with its last axis moved first, a view (``np.moveaxis(a, -1, 0)``, see ``_cases_last``)."""
+    return a.transpose(a.ndim - 1, *range(a.ndim - 1))
 
 
 def _descend(param: np.ndarray, eta: np.ndarray, grad: np.ndarray, out: np.ndarray) -> np.ndarray:
