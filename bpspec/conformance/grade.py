@@ -23,8 +23,11 @@ class OutputError(Exception):
     """An adapter result that cannot be graded (missing structure, wrong shape, not numeric)."""
 
 
-@dataclass
-class StepGrade:
+@dataclass(kw_only=True)
+class Tally:
+    """Graded values counted, with their worst agreement: of one step (``grade_step``'s result) or
+    of a whole case (``runner.Outcome``, which adds up its steps' tallies with ``add``)."""
+
     values: int = 0
     passed: int = 0
     failed: int = 0
@@ -35,6 +38,22 @@ class StepGrade:
     failures: list[dict[str, Any]] = field(default_factory=list)
     """Failing values in chain-rule order, at most MAX_FAILURES of them."""
     notes: list[str] = field(default_factory=list)
+
+    def add(self, other: Tally) -> None:
+        """Count ``other``'s values in, keep the worse agreement and every distinct note; the
+        failures stay the caller's to choose."""
+        self.values += other.values
+        self.passed += other.passed
+        self.failed += other.failed
+        self.not_checked += other.not_checked
+        self.worst_digits = min(self.worst_digits, other.worst_digits)
+        for q, d in other.worst_by_quantity.items():
+            self.worst_by_quantity[q] = min(d, self.worst_by_quantity.get(q, d))
+        self.notes += [note for note in other.notes if note not in self.notes]
+
+
+StepGrade = Tally
+"""One step's tally, as ``grade_step`` returns it."""
 
 
 MAX_FAILURES = 20

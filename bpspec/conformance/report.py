@@ -85,11 +85,15 @@ def terminal(outcomes: list[Outcome], command: str, verbose: bool = False) -> st
     return "\n".join(lines)
 
 
+IDENTITY = ("case", "suite", "dtype", "status", "reason")
+"""The fields each case's JSON record starts with."""
+
+
 def to_json(outcomes: list[Outcome], meta: dict) -> str:
     def clean(o: Outcome) -> dict:
         d = asdict(o)
         d["worst_digits"] = None if math.isinf(o.worst_digits) else o.worst_digits
-        return d
+        return {k: d.pop(k) for k in IDENTITY} | d
 
     summary = [{k: (None if isinstance(v, float) and math.isinf(v) else v) for k, v in r.items()}
                for r in summarise(outcomes)]

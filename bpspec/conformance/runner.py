@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,7 @@ from bpspec import vectorset
 from bpspec.cases import batch_indices, step_input
 from bpspec.conformance import diagnose, tolerance, watchdog
 from bpspec.conformance.adapters import Adapter
-from bpspec.conformance.grade import CODE, OutputError, StepGrade, grade_step
+from bpspec.conformance.grade import CODE, OutputError, StepGrade, Tally, grade_step
 from bpspec.conformance.index import STATE, annotate
 from bpspec.conformance.rows import Rows, by_case
 
@@ -28,24 +28,16 @@ DEFAULT_EXCLUDED = ("variants",)
 
 
 @dataclass
-class Outcome:
-    """One case under one dtype."""
+class Outcome(Tally):
+    """One case under one dtype: its status and the tally of its steps."""
 
     case: str
     suite: str
     dtype: str
     status: str  # "pass" | "fail" | "skip"
     reason: str = ""
-    values: int = 0
-    passed: int = 0
-    failed: int = 0
-    not_checked: int = 0
-    worst_digits: float = float("inf")
-    worst_by_quantity: dict[str, float] = field(default_factory=dict)
-    failures: list[dict[str, Any]] = field(default_factory=list)
     mode: str = ""
     diagnosis: str = ""
-    notes: list[str] = field(default_factory=list)
 
 
 def _dtype_array(values: Any, dtype: str) -> np.ndarray:
@@ -99,16 +91,7 @@ def _call(adapter: Adapter, inp: dict) -> dict:
 
 
 def _merge(outcome: Outcome, g: StepGrade, mode: str, evidence: dict | None = None) -> None:
-    outcome.values += g.values
-    outcome.passed += g.passed
-    outcome.failed += g.failed
-    outcome.not_checked += g.not_checked
-    outcome.worst_digits = min(outcome.worst_digits, g.worst_digits)
-    for q, d in g.worst_by_quantity.items():
-        outcome.worst_by_quantity[q] = min(d, outcome.worst_by_quantity.get(q, d))
-    for note in g.notes:
-        if note not in outcome.notes:
-            outcome.notes.append(note)
+    outcome.add(g)
     if g.failures and not outcome.failures:
         outcome.failures = g.failures
         outcome.mode = mode
