@@ -12,14 +12,17 @@ A stack runs one GEMM per case, so a case's numbers are those of the same networ
 and unstacked results stay bitwise identical. Every other operation is an in-place ufunc.
 
 ``Buffers`` holds every array of a step for one shape: a caller that steps repeatedly (the
-``Trainer``) makes two and alternates them, so no step allocates; ``network.step`` makes one per
-call, whose arrays become its results. float16 and bfloat16 have no BLAS: their products are
-computed in float32 from float32 copies and rounded once (``bpspec.impl.dtypes``).
+``Trainer``) makes two, each cut from one block of memory, and alternates them, so no step
+allocates; ``network.step`` makes one per call, whose arrays become its results. float16 and
+bfloat16 have no BLAS: their products are computed in float32 from float32 copies and rounded once
+(``bpspec.impl.dtypes``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -27,6 +30,7 @@ import numpy as np
 from bpspec.impl.activations import ACTIVATIONS
 from bpspec.impl.dtypes import accumulator, sum_into
 from bpspec.impl.losses import LOSSES
+from bpspec.impl.workspace import ALIGN, Workspace
 
 #: a network takes this path when one sample's largest layer product has at least this many
 #: multiply-adds times the batch: below it the case-last einsum path of ``network`` is faster
@@ -40,24 +44,41 @@ def worth_it(sizes: Sequence[int], batch: int) -> bool:
 
 class Buffers:
     """Every array one step writes, for one shape: ``lead`` is () for one network, (C,) for a stack.
-    ``new(shape)`` makes each (default: ``np.empty`` in the dtype)."""
+    ``new(shape)`` makes each result (default: ``np.empty`` in the dtype); ``block=True`` cuts every
+    array, the intermediates too, from one block instead (see ``in_block``)."""
 
     def __init__(self, sizes: Sequence[int], batch: int, dt: np.dtype, lead: tuple[int, ...] = (),
-                 new: Callable[[tuple[int, ...]], np.ndarray] | None = None) -> None:
-        make = new or (lambda shape: np.empty(shape, dt))
+                 new: Callable[[tuple[int, ...]], np.ndarray] | None = None, block: bool = False) -> None:
         pairs = list(zip(sizes, sizes[1:], strict=False))
         rows = [(*lead, batch, n_out) for _, n_out in pairs]
+        weights = [(*lead, n_out, n_in) for n_in, n_out in pairs]
+        units = [(*lead, n_out) for _, n_out in pairs]
+        temporary = partial(np.empty, dtype=dt)
+        if block:  # five arrays per layer of rows, two of weights, two of units, and the loss
+            new = temporary = in_block([*rows * 5, *weights * 2, *units * 2, lead], dt)
+        make = new or temporary
         self.nets = [make(s) for s in rows]
         self.outs = [make(s) for s in rows]
         self.deltas = [make(s) for s in rows]
-        self.grad_ws = [make((*lead, n_out, n_in)) for n_in, n_out in pairs]
-        self.grad_bs = [make((*lead, n_out)) for _, n_out in pairs]
-        self.new_ws = [make((*lead, n_out, n_in)) for n_in, n_out in pairs]
-        self.new_bs = [make((*lead, n_out)) for _, n_out in pairs]
+        self.grad_ws = [make(s) for s in weights]
+        self.grad_bs = [make(s) for s in units]
+        self.new_ws = [make(s) for s in weights]
+        self.new_bs = [make(s) for s in units]
         self.loss = make(lead)
-        self.derivs = [np.empty(s, dt) for s in rows]
+        self.derivs = [temporary(s) for s in rows]
         """f'(net) and the hidden dE/dout: intermediates, never results."""
-        self.dE_douts = [np.empty(s, dt) for s in rows]
+        self.dE_douts = [temporary(s) for s in rows]
+
+
+def in_block(shapes: Sequence[tuple[int, ...]], dt: np.dtype) -> Callable[[tuple[int, ...]], np.ndarray]:
+    """A ``new`` that cuts arrays of ``shapes`` (any order) from one block allocated now: for buffers
+    kept from step to step (the ``Trainer``). A block of 4 MB or more is one NumPy asks the kernel to
+    back with transparent huge pages (where the system offers them), so the passes and the BLAS
+    products of a large network take fewer page faults and TLB misses than on arrays of a few MB
+    allocated one by one."""
+    space = Workspace()
+    space.reset(sum(-(-math.prod(s) * dt.itemsize // ALIGN) * ALIGN for s in shapes))
+    return lambda shape: space.take(shape, dt)
 
 
 def step(network: Any, x: np.ndarray, y: np.ndarray, weights: Sequence[np.ndarray],

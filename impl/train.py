@@ -11,7 +11,8 @@ batches is None), and returns E_total of every step, each measured before that s
   as one tuple of scalars from step to step;
 * ``numpy`` (every dtype and size): the core of ``network.step`` in the layout it takes for the
   shape, on state kept in that layout, with the batches sliced once in advance: BLAS products
-  (``bpspec.impl.gemm``) on two sets of buffers used in turn, or ``network.step_cases_last``.
+  (``bpspec.impl.gemm``) on two sets of buffers used in turn and kept from run to run, or
+  ``network.step_cases_last``.
 
 ``engine="auto"`` takes the kernel where it applies.
 """
@@ -48,6 +49,7 @@ class Trainer:
             raise ValueError("the kernel engine needs float64 or float32 and a network small enough to "
                              "write out")
         self.engine = "kernel" if engine == "kernel" or engine == "auto" and fits else "numpy"
+        self._buffers: dict[int, tuple[gemm.Buffers, gemm.Buffers]] = {}
 
     def run(self, steps: int, batches: Sequence[Sequence[int]] | None = None, start: int = 0) -> np.ndarray:
         """Perform updates ``start`` .. ``start + steps - 1`` of the schedule (update s on the rows
@@ -88,8 +90,7 @@ class Trainer:
         step s - 1 wrote and writes the other set, so no step allocates."""
         net, dt = self.network, self.network.np_dtype
         data = [(np.ascontiguousarray(self.x[r]), np.ascontiguousarray(self.y[r])) for r in rows]
-        buffers = {len(x): (gemm.Buffers(self.sizes, len(x), dt), gemm.Buffers(self.sizes, len(x), dt))
-                   for x, _ in data}
+        buffers = {len(x): self._gemm_buffers(len(x)) for x, _ in data}
         weights = [np.ascontiguousarray(w) for w in self.weights]
         biases = [np.ascontiguousarray(b) for b in self.biases]
         eta = np.asarray(self.eta, dtype=dt)[()]
@@ -102,6 +103,18 @@ class Trainer:
         self.weights = [w.copy() for w in weights]
         self.biases = [b.copy() for b in biases]
         return losses
+
+    def _gemm_buffers(self, batch: int) -> tuple[gemm.Buffers, gemm.Buffers]:
+        """The two sets of gemm buffers for ``batch``, made by the first run that needs them and kept
+        for the next ones: fresh memory faults its pages in on first touch, which costs a short run
+        (a few steps of a large network) more than its elementwise passes. No result lives in them:
+        ``_run_gemm`` copies the final parameters out. Each set is one block of memory
+        (``gemm.Buffers(block=True)``)."""
+        if batch not in self._buffers:
+            dt = self.network.np_dtype
+            self._buffers[batch] = (gemm.Buffers(self.sizes, batch, dt, block=True),
+                                    gemm.Buffers(self.sizes, batch, dt, block=True))
+        return self._buffers[batch]
 
     def _run_cases_last(self, steps: int, rows: list[np.ndarray]) -> np.ndarray:
         """network.step_cases_last on state kept case-axis-last, one case as two copies like
