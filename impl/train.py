@@ -50,6 +50,7 @@ class Trainer:
                              "write out")
         self.engine = "kernel" if engine == "kernel" or engine == "auto" and fits else "numpy"
         self._buffers: dict[int, tuple[gemm.Buffers, gemm.Buffers]] = {}
+        self._batches: dict[bytes, tuple[tuple, tuple, kernel.Kernel]] = {}
 
     def run(self, steps: int, batches: Sequence[Sequence[int]] | None = None, start: int = 0) -> np.ndarray:
         """Perform updates ``start`` .. ``start + steps - 1`` of the schedule (update s on the rows
@@ -61,8 +62,7 @@ class Trainer:
         return np.asarray(losses, dtype=self.network.np_dtype)
 
     def _run_kernel(self, steps: int, rows: list[np.ndarray]) -> list[float]:
-        data = [(kernel.scalars(self.x[r]), kernel.scalars(self.y[r]),
-                 kernel.compile_step(self.network, self.sizes, len(r))) for r in rows]
+        data = [self._kernel_batch(r) for r in rows]
         p, (eta,), losses = kernel.flatten(self.weights, self.biases), kernel.scalars(self.eta), []
         record = losses.append
         if len(data) == 1:
@@ -77,6 +77,15 @@ class Trainer:
                 record(E_total)
         self.weights, self.biases = kernel.unflatten(p, self.sizes, self.network.np_dtype)
         return losses
+
+    def _kernel_batch(self, r: np.ndarray) -> tuple[tuple, tuple, kernel.Kernel]:
+        """A batch's rows as the kernel's scalars, with its kernel: made once per batch and kept, as a
+        free run calls ``run`` once per recorded step."""
+        key = r.tobytes()
+        if key not in self._batches:
+            self._batches[key] = (kernel.scalars(self.x[r]), kernel.scalars(self.y[r]),
+                                  kernel.compile_step(self.network, self.sizes, len(r)))
+        return self._batches[key]
 
     def _run_numpy(self, steps: int, rows: list[np.ndarray]) -> np.ndarray:
         """The layout ``network.step`` takes for these shapes: BLAS products when the largest batch
