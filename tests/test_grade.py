@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from bpspec import vectorset
 from bpspec.conformance import grade, tolerance
-from bpspec.conformance.grade import QUANTITY, StepGrade, expected_shape
-from bpspec.conformance.index import annotate
+from bpspec.conformance.grade import StepGrade, expected_shape
+from bpspec.conformance.index import QUANTITY, annotate
 from bpspec.conformance.rows import by_case
 from bpspec.conformance.runner import STATE_CODES
 

@@ -84,7 +84,8 @@ def test_reference_values_pass_and_a_relative_error_fails(seed_rows):
 
 def test_near_kink_backward_values_are_not_checked():
     """A relu net within the dtype's reach of 0 leaves that layer's backward values unchecked (TOL-7)."""
-    from bpspec.conformance.grade import CODE, _near_kink
+    from bpspec.conformance.grade import _near_kink
+    from bpspec.conformance.index import CODE
 
     quantity = np.array([CODE[q] for q in ("net", "net", "delta", "grad_W", "delta")])
     layer = np.array([1, 2, 1, 1, 2])
@@ -146,7 +147,8 @@ def test_declared_flush_to_zero_still_fails_outside_the_cone(unit_rows):
 def test_subnormal_cone_follows_the_chain_rule():
     """A subnormal out[2][1,0] reaches delta[2][1,0], row 0 of layer 2's gradients and updates, sample
     1's deltas below and every gradient below; nothing of sample 0 or unit 1 above (TOL-8)."""
-    from bpspec.conformance.grade import CODE, _subnormal_cone
+    from bpspec.conformance.grade import _subnormal_cone
+    from bpspec.conformance.index import CODE
 
     rows = [("out", 2, 1, 0, 1e-310), ("out", 2, 0, 0, 0.5), ("delta", 2, 1, 0, 0.1),
             ("delta", 2, 1, 1, 0.1), ("delta", 2, 0, 0, 0.1), ("grad_W", 2, 0, 1, 0.1),

@@ -16,8 +16,8 @@ import numpy as np
 from bpspec import contract
 from bpspec.cases import batch_indices
 from bpspec.conformance import rules, tolerance
-from bpspec.conformance.grade import QUANTITY, expected_shape
-from bpspec.conformance.index import OUTPUT_KEY
+from bpspec.conformance.grade import expected_shape
+from bpspec.conformance.index import OUTPUT_KEY, QUANTITY
 from bpspec.conformance.rows import Rows
 
 SLACK = 16

@@ -15,7 +15,7 @@ import numpy as np
 from mpmath import mp
 
 from bpspec.conformance import tolerance
-from bpspec.conformance.index import OUTPUT_KEY
+from bpspec.conformance.index import CODE, OUTPUT_KEY, QUANTITY
 from bpspec.conformance.rows import Rows
 
 
@@ -112,9 +112,6 @@ def _as_float(value: Any, quantity: str, layer: int, shape: tuple[int, ...]) -> 
 
 
 KINKED = ("relu", "leaky_relu")
-CODE = {q: k for k, q in enumerate(OUTPUT_KEY, start=1)}
-"""Each quantity's code, as ``index.annotate`` writes it in the thousands of the ``group`` column."""
-QUANTITY = dict(zip(CODE.values(), CODE, strict=True))
 BACKWARD = [CODE[q] for q in ("delta", "grad_W", "grad_b", "new_W", "new_b")]
 FORWARD = [CODE["net"], CODE["out"]]
 PARAMETER_UPDATES = [CODE[q] for q in ("grad_W", "grad_b", "new_W", "new_b")]

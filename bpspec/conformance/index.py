@@ -18,6 +18,9 @@ OUTPUT_KEY = {"net": "nets", "out": "outs", "delta": "deltas", "grad_W": "grad_w
               "grad_b": "grad_biases", "new_W": "new_weights", "new_b": "new_biases", "E_total": "loss",
               "W": "weights", "b": "biases"}
 STATE = ("W", "b")
+CODE = {q: k for k, q in enumerate(OUTPUT_KEY, start=1)}
+"""Each quantity's code: ``annotate`` writes it in the thousands of the ``group`` column."""
+QUANTITY = dict(zip(CODE.values(), CODE, strict=True))
 
 
 #: per quantity: its stage in chain-rule order, how layers order within the stage (1: from the input,
@@ -85,7 +88,7 @@ def annotate(values: pd.DataFrame, cases: dict[str, dict],
     out["layer"], out["i"], out["j"] = layer, i, j
     codes, distinct = pd.factorize(values["case"])
     n_layers = np.array([len(cases[c]["layer_sizes"]) - 1 for c in distinct] or [0], dtype=np.int64)[codes]
-    output = pd.Index(list(OUTPUT_KEY)).get_indexer(quantity).astype(np.int64) + 1
+    output = pd.Index(list(CODE)).get_indexer(quantity).astype(np.int64) + 1  # CODE, or 0 if ungraded
     out["group"] = output * 1000 + layer
     out["rank"] = _rank_codes(quantity, layer, n_layers)
     return out

@@ -22,8 +22,8 @@ import pandas as pd
 from bpspec import vectorset
 from bpspec.cases import batch_indices
 from bpspec.conformance import tolerance
-from bpspec.conformance.grade import QUANTITY, StepGrade, expected_shape, grade_step
-from bpspec.conformance.index import OUTPUT_KEY, annotate
+from bpspec.conformance.grade import StepGrade, expected_shape, grade_step
+from bpspec.conformance.index import OUTPUT_KEY, QUANTITY, annotate
 from bpspec.conformance.rows import Rows, by_case
 from bpspec.conformance.runner import STATE_CODES, Outcome, _merge, golden_state
 from bpspec.errors import InputError

@@ -16,7 +16,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from bpspec.conformance.index import OUTPUT_KEY
+from bpspec.conformance.index import CODE
 
 Run = tuple[int, int, int, int]
 """(step, group, start, stop): the rows of one (quantity, layer) group of one step."""
@@ -41,9 +41,6 @@ class Rows:
 
     def __getitem__(self, column: str) -> np.ndarray:
         return self.columns[column]
-
-    def __contains__(self, column: str) -> bool:
-        return column in self.columns
 
     @property
     def runs(self) -> list[Run]:
@@ -129,7 +126,7 @@ def by_case(frame: pd.DataFrame, names: Iterable[str], cases: dict[str, dict]) -
     return {c: every._cut(runs.get(k, [])) for k, c in enumerate(wanted)}
 
 
-_MATRICES = [k for k, q in enumerate(OUTPUT_KEY, start=1) if q in ("W", "grad_W", "new_W")]
+_MATRICES = [CODE[q] for q in ("W", "grad_W", "new_W")]
 
 
 def _flat(rows: Rows, case_code: np.ndarray, sizes: list[list[int]]) -> np.ndarray:

@@ -19,8 +19,8 @@ from bpspec import vectorset
 from bpspec.cases import batch_indices, step_input
 from bpspec.conformance import diagnose, tolerance, watchdog
 from bpspec.conformance.adapters import Adapter
-from bpspec.conformance.grade import CODE, OutputError, StepGrade, Tally, grade_step
-from bpspec.conformance.index import STATE, annotate
+from bpspec.conformance.grade import OutputError, StepGrade, Tally, grade_step
+from bpspec.conformance.index import CODE, STATE, annotate
 from bpspec.conformance.rows import Rows, by_case
 
 DEFAULT_EXCLUDED = ("variants",)
