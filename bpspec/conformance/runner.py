@@ -104,8 +104,8 @@ STATE_CODES = [CODE[q] for q in STATE]
 
 def check_case(adapter: Adapter, case: dict, rows: Rows, dtype: str,
                prefetched: dict[int, Any] | None = None) -> Outcome:
-    """Grade one case, its graded rows as ``rows.by_case`` gives them: every recorded step from its
-    golden state, then free-running (CHK-1, TOL-5)."""
+    """Grade one case, its graded rows as ``conformance.rows.by_case`` gives them: every recorded
+    step from its golden state, then free-running (CHK-1, TOL-5)."""
     outcome = Outcome(case["case"], case["suite"], dtype, "pass")
     reason = None if adapter.exact else tolerance.skip_reason(case, dtype)
     if reason:
