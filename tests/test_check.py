@@ -100,3 +100,30 @@ def test_missing_quantities_are_not_checked(capsys, tmp_path):
                        "--case", "mazur_2_2_2", "--report", "json", str(report))
     total = json.loads(report.read_text())["summary"][-1]
     assert code == 0 and total["not checked"] > 0 and total["failed"] == 0
+
+
+def test_every_recorded_step_goes_through_the_batched_form():
+    """ADP-5: with step_many, the single-step check of every recorded step, of multi-step cases too,
+    is one batched call per suite; step is called for none, and the outcomes are those of step."""
+    from bpspec import vectorset
+    from bpspec.conformance import runner
+    from bpspec.conformance.adapters import Adapter, resolve
+
+    inner = resolve("numpy")
+    calls = {"step": 0, "step_many": 0, "inputs": 0}
+
+    def step(inp):
+        calls["step"] += 1
+        return inner.step(inp)
+
+    def step_many(inputs):
+        calls["step_many"] += 1
+        calls["inputs"] += len(inputs)
+        return inner.step_many(inputs)
+
+    batched = Adapter(inner.name, step, step_many, inner.exact, inner.trajectory)
+    alone = Adapter(inner.name, inner.step, None, inner.exact, inner.trajectory)
+    outcomes = list(runner.run(batched, "float64", ["trajectories"]))
+    recorded = sum(len(c["record"]) for c in vectorset.load("trajectories").cases.values())
+    assert calls == {"step": 0, "step_many": 1, "inputs": recorded}
+    assert outcomes == list(runner.run(alone, "float64", ["trajectories"]))

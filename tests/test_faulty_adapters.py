@@ -74,7 +74,7 @@ def test_prints_go_to_stderr_and_json_stays_clean(capsys):
 
 
 def test_hanging_batched_form_falls_back_to_single_calls(capsys):
-    """A step_many that never returns is abandoned for one step call per case (ADP-5)."""
+    """A step_many that never returns is abandoned for one step call per recorded step (ADP-5)."""
     started = time.perf_counter()
     code, report, _ = check_json(capsys, "hanging_batch", "--timeout", "1")
     assert code == 0 and report["summary"][-1]["pass"] == 12

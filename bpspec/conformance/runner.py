@@ -242,7 +242,7 @@ def run(adapter: Adapter, dtype: str, suites: list[str], case_glob: str = "*", f
         if not names:
             continue
         rows_of = by_case(suite.values, names, suite.cases)
-        prefetched = _prefetch(adapter, [suite.cases[c] for c in names], dtype, timeout)
+        prefetched = _prefetch(adapter, [suite.cases[c] for c in names], rows_of, dtype, timeout)
         for name in names:
             yield _timed_case(adapter, suite.cases[name], rows_of[name], dtype, prefetched.get(name), timeout)
             if progress is not None:
@@ -268,24 +268,42 @@ def _timed_case(adapter: Adapter, case: dict, rows: Rows, dtype: str, prefetched
                    f"the adapter did not finish the case within {timeout:g} s (--timeout); abandoned")
 
 
-def _prefetch(adapter: Adapter, cases: list[dict], dtype: str,
+def _prefetch(adapter: Adapter, cases: list[dict], rows_of: dict[str, Rows], dtype: str,
               timeout: float | None = None) -> dict[str, dict[int, Any]]:
-    """Step-0 results of single-step cases through the batched form, where the adapter has one (ADP-5)."""
+    """The single-step results of every recorded step (each from its golden state, CHK-1) through
+    the batched form, where the adapter has one (ADP-5): the steps of one case share its shape and
+    settings, so they stack."""
     if adapter.step_many is None or adapter.exact:
         return {}
-    todo = [c for c in cases if c["record"] == [0] and tolerance.skip_reason(c, dtype) is None]
+    todo, inputs = [], []
+    for c in cases:
+        if tolerance.skip_reason(c, dtype) is not None:
+            continue
+        by_step = rows_of[c["case"]].by_step() if c["record"] != [0] else {}
+        for s in c["record"]:
+            if s == 0:
+                weights, biases = c["weights"], c["biases"]
+            elif s in by_step:
+                weights, biases = golden_state(by_step[s], c, False)
+            else:
+                continue
+            todo.append((c["case"], s))
+            inputs.append(make_input(c, weights, biases, s, dtype, False))
     if not todo:
         return {}
-    inputs = [make_input(c, c["weights"], c["biases"], 0, dtype, False) for c in todo]
     try:
         if timeout is None:
             results = adapter.step_many(inputs)
-        else:  # a batch that overruns one case's limit is abandoned for one call per case
+        else:  # a batch that overruns one case's limit is abandoned for one call per step
             finished, results = watchdog.within(timeout, adapter.step_many, inputs)
             if not finished:
                 return {}
-    except Exception:  # fall back to one call per case, which attributes the failure to its case
+    except Exception:  # fall back to one call per step, which attributes the failure to its case
         return {}
     if not isinstance(results, list) or len(results) != len(todo):
         return {}
-    return {c["case"]: {0: out} for c, out in zip(todo, results, strict=True) if isinstance(out, dict)}
+    prefetched: dict[str, dict[int, Any]] = {}
+    for (name, s), out in zip(todo, results, strict=True):
+        if isinstance(out, dict):
+            prefetched.setdefault(name, {})[s] = out
+    return prefetched
