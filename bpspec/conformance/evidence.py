@@ -16,9 +16,9 @@ import numpy as np
 from bpspec import contract
 from bpspec.cases import batch_indices
 from bpspec.conformance import rules, tolerance
-from bpspec.conformance.grade import expected_shape
+from bpspec.conformance.grade import group_shape
 from bpspec.conformance.index import OUTPUT_KEY, QUANTITY
-from bpspec.conformance.rows import Rows
+from bpspec.conformance.rows import Rows, layer_arrays
 
 SLACK = 16
 """A prediction matches when within SLACK times the value's tolerance (TOL-1), widened by rtol times
@@ -52,19 +52,13 @@ class Evidence:
         rows = self.by_step[step]
         batch = len(batch_indices(self.case, step))
         rtol = tolerance.rtol(self.case, dtype, step, self.free)
-        refs, tols = {}, {}
-        for group, a, b in rows.groups:
-            q, l = QUANTITY[group // 1000], group % 1000
-            ref = np.full(expected_shape(self.case, q, l, batch), np.nan)
-            tol = np.full(ref.shape, np.nan)
-            at = () if ref.ndim == 0 else (rows["i"][a:b],) if ref.ndim == 1 else \
-                (rows["i"][a:b], rows["j"][a:b])
-            v = rows["ref"][a:b]
-            ref[at] = v if ref.ndim else v[0]
-            t = rtol * rows["scale"][a:b] + tolerance.TINY[dtype] + np.abs(v) * 10.0 ** -rows["digits"][a:b]
-            tol[at] = t if ref.ndim else t[0]
-            refs[q, l], tols[q, l] = ref, tol
-        return refs, tols
+        tol = tolerance.bound(rows["ref"], rows["digits"], rows["scale"], rtol, dtype)
+
+        def per_layer(values: np.ndarray) -> dict:
+            arrays = layer_arrays(rows, values, lambda g: group_shape(self.case, g, batch))
+            return {(QUANTITY[g // 1000], g % 1000): a for g, a in arrays.items()}
+
+        return per_layer(rows["ref"]), per_layer(tol)
 
     def ref(self, q: str, l: int = 0) -> np.ndarray:
         return self.refs[q, l]

@@ -71,6 +71,11 @@ def expected_shape(case: dict, quantity: str, layer: int, batch: int) -> tuple[i
     return (sizes[layer],)
 
 
+def group_shape(case: dict, group: int, batch: int) -> tuple[int, ...]:
+    """``expected_shape`` of a (quantity, layer) ``group`` code (``index.annotate``)."""
+    return expected_shape(case, QUANTITY[group // 1000], group % 1000, batch)
+
+
 def _fetch(out: dict, quantity: str, layer: int) -> Any:
     value = out[OUTPUT_KEY[quantity]]
     if quantity == "E_total":
@@ -186,7 +191,7 @@ def grade_step(rows: Rows, out: dict, case: dict, dtype: str, rtol: float, batch
         code, layer = rows["group"] // 1000, rows["group"] % 1000
         reach = rtol * rows["scale"]
         digits, magnitude = rows["digits"], np.abs(ref)
-        tol = reach + tolerance.TINY[dtype] + magnitude * 10.0 ** -digits
+        tol = tolerance.bound(ref, digits, rows["scale"], rtol, dtype)
         ok = err <= tol
     ambiguous = _near_kink(code, layer, ref, reach, case)
     if ambiguous is not None and (checked & ambiguous).any():

@@ -22,9 +22,9 @@ import pandas as pd
 from bpspec import vectorset
 from bpspec.cases import batch_indices
 from bpspec.conformance import tolerance
-from bpspec.conformance.grade import StepGrade, expected_shape, grade_step
+from bpspec.conformance.grade import StepGrade, grade_step, group_shape
 from bpspec.conformance.index import OUTPUT_KEY, QUANTITY, annotate
-from bpspec.conformance.rows import Rows, by_case
+from bpspec.conformance.rows import Rows, by_case, layer_arrays
 from bpspec.conformance.runner import STATE_CODES, Outcome, _merge, golden_state
 from bpspec.errors import InputError
 from bpspec.names import display
@@ -208,15 +208,12 @@ def _grade(rows: Rows, mode: str, case: dict, dtype: str, rtol: float,
     dict (ADP-2) they were graded as, for the diagnosis."""
     batch = len(batch_indices(case, s))
     n_layers = len(case["layer_sizes"]) - 1
-    i, j = rows["i"], rows["j"]
     got = rows[f"got_{mode}"].astype(np.float64)
     out: dict = {}
-    for group, a, b in rows.groups:
+    for group, arr in layer_arrays(rows, got, lambda g: group_shape(case, g, batch)).items():
         quantity, layer = QUANTITY[group // 1000], group % 1000
         if quantity == "E_total":
-            out["loss"] = got[a]
-            continue
-        arr = np.full(expected_shape(case, quantity, layer, batch), np.nan)
-        arr[(i[a:b],) if arr.ndim == 1 else (i[a:b], j[a:b])] = got[a:b]
-        out.setdefault(OUTPUT_KEY[quantity], [None] * n_layers)[layer - 1] = arr
+            out["loss"] = arr[()]
+        else:
+            out.setdefault(OUTPUT_KEY[quantity], [None] * n_layers)[layer - 1] = arr
     return grade_step(rows, out, case, dtype, rtol, batch, present=rows[f"has_{mode}"]), out

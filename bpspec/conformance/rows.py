@@ -10,7 +10,7 @@ as views. Within a group the rows keep the file's order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cached_property
 
 import numpy as np
@@ -95,6 +95,19 @@ class Rows:
             return self.part(0, 0, [])
         first, last = runs[0][2], runs[-1][3]
         return self.part(first, last, [(s, g, a - first, b - first) for s, g, a, b in runs])
+
+
+def layer_arrays(rows: Rows, values: np.ndarray, shape: Callable[[int], tuple[int, ...]]
+                 ) -> dict[int, np.ndarray]:
+    """``values`` (aligned with ``rows``) put back in place: one float64 array per (quantity, layer)
+    group, of the shape ``shape(group)`` gives (ADP-2), NaN where no row is. The inverse of the gather
+    grading makes at the ``flat`` positions."""
+    arrays = {}
+    for group, a, b in rows.groups:
+        arr = np.full(shape(group), np.nan)
+        arr.reshape(-1)[rows["flat"][a:b]] = values[a:b]
+        arrays[group] = arr
+    return arrays
 
 
 def _runs(steps: np.ndarray, groups: np.ndarray) -> list[Run]:

@@ -63,6 +63,12 @@ def skip_reason(case: Mapping[str, Any], dtype: str) -> str | None:
     return None
 
 
+def bound(ref: np.ndarray, digits: np.ndarray, scale: np.ndarray, rtol: float, dtype: str) -> np.ndarray:
+    """The largest |got - ref| that passes (TOL-1): rtol * scale (TOL-4), plus the dtype's smallest
+    normal number, plus the reference's own uncertainty |ref| * 10^-digits (CERT-1)."""
+    return rtol * scale + TINY[dtype] + np.abs(ref) * 10.0 ** -digits
+
+
 def digits_of_agreement(got: np.ndarray, ref: np.ndarray, certified: np.ndarray) -> np.ndarray:
     """-log10(|got - ref| / |ref|), capped at the certified digits; absolute where ref = 0 (TOL-1)."""
     with np.errstate(all="ignore"):
