@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bpspec import vectorset
+from bpspec.cases import batch_indices
 from bpspec.conformance import grade, tolerance
-from bpspec.conformance.grade import StepGrade, expected_shape
+from bpspec.conformance.grade import expected_shape
 from bpspec.conformance.index import QUANTITY, annotate
 from bpspec.conformance.rows import by_case
 from bpspec.conformance.runner import STATE_CODES
@@ -89,14 +90,44 @@ def test_worst_digits_are_the_minimum_of_digits_of_agreement(values, shift):
     codes = [v[4] for v in values]
     starts = [k for k in range(len(codes)) if k == 0 or codes[k] != codes[k - 1]]
     runs = ([codes[k] for k in starts], starts)
-    g = StepGrade()
     with np.errstate(all="ignore"):
         err = np.abs(got - ref)
-    if not checked.any():
-        return
-    grade._agreement(g, err, ref, np.abs(ref), digits, runs, checked)
+    worst = grade._agreement(err, ref, np.abs(ref), digits, checked, [runs], np.array([0]))[0]
     plain = tolerance.digits_of_agreement(got, ref, digits)
     expected = {QUANTITY[c]: float(plain[checked & (np.array(codes) == c)].min())
                 for c in set(codes) if (checked & (np.array(codes) == c)).any()}
-    assert g.worst_by_quantity == pytest.approx(expected, abs=1e-12)
-    assert g.worst_digits == pytest.approx(min(expected.values()), abs=1e-12)
+    assert worst == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.fixture(scope="module")
+def unit():
+    suite = vectorset.load("unit", annotate=annotate)
+    return suite.cases, by_case(suite.values, list(suite.cases), suite.cases)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_steps_graded_together_equal_each_graded_alone(suite, rows_of, unit, dtype):
+    """TOL-1, TOL-7, TOL-8, CHK-2: ``grade_steps`` over the steps of two suites, with values that pass,
+    fail, are NaN or missing, steps of different tolerances, some flush-to-zero, gives every step
+    the grade it gets alone."""
+    rng = np.random.default_rng(3)
+    steps = []
+    for cases, by_name in ((suite.cases, rows_of), unit):
+        for name, rows in by_name.items():
+            case = cases[name]
+            for s, part in rows.by_step().items():
+                batch = len(batch_indices(case, s))
+                bad = rng.choice([0.0, 0.05])
+                error = rng.choice([0.0, 2.0**-52, 1e-5, np.nan], size=len(part),
+                                   p=[0.7, 0.3 - 2 * bad, bad, bad])
+                out = grade.as_output(part, part["ref"] * (1 + error), case, batch)
+                if rng.random() < 0.1:
+                    out.pop(rng.choice(sorted(out)))
+                rtol = rng.choice([tolerance.rtol(case, dtype), 1e-3])  # 1e-3: relu's kink within reach
+                steps.append(grade.gather(part, out, case, rtol, batch, flush_to_zero=len(steps) % 3 == 0))
+    together = grade.grade_steps(steps, dtype)
+    alone = [grade.grade_steps([step], dtype)[0] for step in steps]
+    assert repr(together) == repr(alone)
+    assert sum(g.failed > 0 for g in together) and sum(g.failed == 0 for g in together)
+    notes = {note[:40] for g in together for note in g.notes}
+    assert len(notes) == 2, notes  # both TOL-7's and TOL-8's

@@ -83,18 +83,20 @@ def test_reference_values_pass_and_a_relative_error_fails(seed_rows):
 
 
 def test_near_kink_backward_values_are_not_checked():
-    """A relu net within the dtype's reach of 0 leaves that layer's backward values unchecked (TOL-7)."""
+    """A relu net within the dtype's reach of 0 leaves that layer's backward values unchecked (TOL-7),
+    in its own step only: the next step's rows, whose net is an exact zero, all stay checked."""
     from bpspec.conformance.grade import _near_kink
     from bpspec.conformance.index import CODE
 
-    quantity = np.array([CODE[q] for q in ("net", "net", "delta", "grad_W", "delta")])
-    layer = np.array([1, 2, 1, 1, 2])
-    ref = np.array([1e-6, 0.5, 0.1, 0.1, 0.1])
-    reach = np.array([1e-5, 1e-5, 1e-5, 1e-5, 1e-5])
-    case = {"activations": ["relu", "sigmoid"]}
-    assert _near_kink(quantity, layer, ref, reach, case).tolist() == [False, False, True, True, False]
-    exact_zero = np.array([0.0, 0.5, 0.1, 0.1, 0.1])
-    assert _near_kink(quantity, layer, exact_zero, reach, case) is None
+    quantity = np.array([CODE[q] for q in ("net", "net", "delta", "grad_W", "delta")] * 2)
+    layer = np.array([1, 2, 1, 1, 2] * 2)
+    ref = np.array([1e-6, 0.5, 0.1, 0.1, 0.1, 0.0, 0.5, 0.1, 0.1, 0.1])
+    reach = np.full(10, 1e-5)
+    step = np.repeat([0, 1], 5)
+    cases = [{"activations": ["relu", "sigmoid"]}] * 2
+    assert _near_kink(quantity, layer, step, ref, reach, cases).tolist() == \
+        [False, False, True, True, False] + [False] * 5
+    assert not _near_kink(quantity, layer, step, ref, reach, [{"activations": ["sigmoid"] * 2}] * 2).any()
 
 
 @pytest.fixture(scope="module")

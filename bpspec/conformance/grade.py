@@ -16,7 +16,7 @@ from mpmath import mp
 
 from bpspec.conformance import tolerance
 from bpspec.conformance.index import CODE, OUTPUT_KEY, QUANTITY
-from bpspec.conformance.rows import Rows
+from bpspec.conformance.rows import Rows, layer_arrays
 
 
 class OutputError(Exception):
@@ -120,22 +120,26 @@ KINKED = ("relu", "leaky_relu")
 BACKWARD = [CODE[q] for q in ("delta", "grad_W", "grad_b", "new_W", "new_b")]
 FORWARD = [CODE["net"], CODE["out"]]
 PARAMETER_UPDATES = [CODE[q] for q in ("grad_W", "grad_b", "new_W", "new_b")]
+_IS_BACKWARD = np.isin(np.arange(max(CODE.values()) + 1), BACKWARD)
 
 
-def _near_kink(code: np.ndarray, layer: np.ndarray, ref: np.ndarray, reach: np.ndarray,
-               case: dict) -> np.ndarray | None:
+def _near_kink(code: np.ndarray, layer: np.ndarray, at: np.ndarray, ref: np.ndarray, reach: np.ndarray,
+               cases: list[dict]) -> np.ndarray:
     """Rows whose value depends on which side of relu's kink a pre-activation falls, where the
-    dtype's error may put it on either side (TOL-7): the deltas, gradients and updates of every layer
-    at or below the highest such layer. Exact zeros stay graded: they test ACT-3 / ACT-5. ``code``
-    holds the rows' quantity codes (CODE). None where no row is."""
-    kinked = [l + 1 for l, a in enumerate(case["activations"]) if a in KINKED]
-    if not kinked:
-        return None
-    nets = (code == CODE["net"]) & np.isin(layer, kinked) & (ref != 0) & (np.abs(ref) <= reach)
-    if not nets.any():
-        return None
-    top = int(layer[nets].max())
-    return np.isin(code, BACKWARD) & (layer <= top)
+    dtype's error may put it on either side (TOL-7): in each step, the deltas, gradients and updates
+    of every layer at or below the highest such layer. Exact zeros stay graded: they test ACT-3 /
+    ACT-5. ``code`` holds the rows' quantity codes (CODE); ``at`` names each row's step, whose case
+    is ``cases[at]``."""
+    kinked = np.zeros((len(cases), int(layer.max()) + 1), dtype=bool)
+    for k, case in enumerate(cases):
+        for l, name in enumerate(case["activations"][:kinked.shape[1] - 1], start=1):
+            kinked[k, l] = name in KINKED
+    if not kinked.any():
+        return np.zeros(len(code), dtype=bool)
+    nets = (code == CODE["net"]) & kinked[at, layer] & (ref != 0) & (np.abs(ref) <= reach)
+    top = np.full(len(cases), -1, dtype=np.int64)
+    np.maximum.at(top, at[nets], layer[nets])
+    return _IS_BACKWARD[code] & (layer <= top[at])
 
 
 def _subnormal_cone(code: np.ndarray, layer: np.ndarray, index_i: np.ndarray, index_j: np.ndarray,
@@ -158,81 +162,196 @@ def _subnormal_cone(code: np.ndarray, layer: np.ndarray, index_i: np.ndarray, in
     return cone
 
 
-def grade_step(rows: Rows, out: dict, case: dict, dtype: str, rtol: float, batch: int,
-               exact: bool = False, present: np.ndarray | None = None,
-               flush_to_zero: bool = False) -> StepGrade:
-    """Grade one step's graded rows (``Rows``, each group a slice) against an adapter result. An
-    ``exact`` adapter's mpmath numbers are compared in mpmath, under the policy of the "exact" dtype.
-    ``present``, aligned with ``rows``, marks the values a results file holds; the others are not
-    checked (ADP-2, ADP-7). ``flush_to_zero``: the adapter declares that its arithmetic reads and
-    writes subnormals as zero (ADP-5), and the values that depend on one are not checked (TOL-8)."""
-    dtype = "exact" if exact else dtype
+@dataclass(eq=False)
+class Gathered:
+    """One step's adapter values at its graded rows (``gather``): the adapter's part of grading is
+    done, the arithmetic of ``grade_steps`` is left. The values are the ``pieces`` (each group's layer
+    array, flattened, as float64; one per group of ``rows.groups``, None where the result lacks the
+    quantity), read at each row's ``flat`` position only when the steps are graded, so that one
+    gather serves all steps; an exact adapter's values come as ``got``, with ``err`` = |got - ref|
+    computed in mpmath. ``checked`` marks the values there are to grade."""
+
+    rows: Rows
+    case: dict
+    rtol: float
+    checked: np.ndarray
+    pieces: list[np.ndarray | None]
+    got: np.ndarray | None = None
+    err: np.ndarray | None = None
+    flush_to_zero: bool = False
+
+
+def gather(rows: Rows, out: dict, case: dict, rtol: float, batch: int, exact: bool = False,
+           present: np.ndarray | None = None, flush_to_zero: bool = False) -> Gathered:
+    """One step's adapter result taken at its graded rows (``Rows``, each group a slice), or
+    OutputError for a result that cannot be graded (ADP-2). A quantity the result lacks is not
+    checked; so is a row ``present`` (aligned with ``rows``) marks as absent from a results file
+    (ADP-7). ``flush_to_zero``: the adapter declares that its arithmetic reads and writes
+    subnormals as zero (ADP-5)."""
     n = len(rows)
-    g = StepGrade(values=n)
-    got, err = np.full(n, np.nan), None
     checked = np.ones(n, dtype=bool) if present is None else present.copy()
-    index_i, index_j, ref, flat = rows["i"], rows["j"], rows["ref"], rows["flat"]
+    pieces: list[np.ndarray | None] = []
+    got = err = None
+    if exact:
+        got, err = np.full(n, np.nan), np.full(n, np.nan)
     for group, a, b in rows.groups:
         q, l = QUANTITY[group // 1000], group % 1000
         if OUTPUT_KEY[q] not in out:
             checked[a:b] = False
+            pieces.append(None)
             continue
         shape = expected_shape(case, q, l, batch)
         raw = _fetch(out, q, l)
         if exact:
-            err = np.full(n, np.nan) if err is None else err
-            got[a:b], err[a:b] = _exact_errors(raw, rows["value"][a:b], index_i[a:b], index_j[a:b], q,
+            got[a:b], err[a:b] = _exact_errors(raw, rows["value"][a:b], rows["i"][a:b], rows["j"][a:b], q,
                                                _label(q, l), shape)
-        else:  # positions checked against the shape: "clip" never clips, and spares a buffered copy
-            _as_float(raw, q, l, shape).take(flat[a:b], out=got[a:b], mode="clip")
+        else:
+            pieces.append(_as_float(raw, q, l, shape).reshape(-1))
+    return Gathered(rows, case, rtol, checked, pieces, got, err, flush_to_zero and not exact)
+
+
+def _values(parts: list[Gathered], n: int) -> np.ndarray:
+    """The values of ``parts``' rows laid end to end (``n`` of them): one concatenation of every
+    piece, with a NaN first, and one ``take`` at each row's flat position offset by its piece's start
+    (the NaN for a missing piece); an exact step's values are written over its stretch."""
+    pieces, bases, lengths = [np.full(1, np.nan)], [], []
+    at = 1
+    for s in parts:
+        if s.got is not None:
+            bases.append(0)
+            lengths.append(len(s.rows))
+            continue
+        for (_, a, b), piece in zip(s.rows.groups, s.pieces, strict=True):
+            bases.append(0 if piece is None else at)
+            lengths.append(b - a)
+            if piece is not None:
+                pieces.append(piece)
+                at += len(piece)
+    start = np.repeat(bases, lengths)
+    flat = np.concatenate([s.rows["flat"] for s in parts])
+    got = np.concatenate(pieces).take(np.where(start > 0, start + flat, 0))
+    k = 0
+    for s in parts:
+        if s.got is not None:
+            got[k:k + len(s.rows)] = s.got
+        k += len(s.rows)
+    return got
+
+
+def as_output(rows: Rows, values: np.ndarray, case: dict, batch: int) -> dict:
+    """``values`` (aligned with ``rows``) as the adapter-style result (ADP-2) ``gather`` reads them back
+    from: one array per layer of each output key present in the rows, NaN where no row is."""
+    n_layers = len(case["layer_sizes"]) - 1
+    out: dict = {}
+    for group, arr in layer_arrays(rows, values, lambda g: group_shape(case, g, batch)).items():
+        quantity, layer = QUANTITY[group // 1000], group % 1000
+        if quantity == "E_total":
+            out["loss"] = arr[()]
+        else:
+            out.setdefault(OUTPUT_KEY[quantity], [None] * n_layers)[layer - 1] = arr
+    return out
+
+
+def grade_step(rows: Rows, out: dict, case: dict, dtype: str, rtol: float, batch: int,
+               exact: bool = False, present: np.ndarray | None = None,
+               flush_to_zero: bool = False) -> StepGrade:
+    """One step's graded rows against an adapter result: ``gather``, then ``grade_steps``. An
+    ``exact`` adapter's mpmath numbers are compared in mpmath, under the policy of the "exact" dtype."""
+    step = gather(rows, out, case, rtol, batch, exact, present, flush_to_zero)
+    return grade_steps([step], "exact" if exact else dtype)[0]
+
+
+def grade_steps(steps: list[Gathered], dtype: str) -> list[StepGrade]:
+    """The grades of many gathered steps, each equal to that of the step graded alone (TOL-1, TOL-7,
+    TOL-8, CHK-2), computed together: the steps' rows are laid end to end, every test is one array
+    operation over all of them, and each step's counts and worst digits one ``reduceat`` over its
+    stretch, so a step costs a few Python-level operations instead of the ~40 array operations of
+    grading it alone. ``dtype`` is the policy's dtype, "exact" for an exact adapter."""
+    grades = [StepGrade(values=len(s.rows)) for s in steps]
+    live = [k for k, s in enumerate(steps) if len(s.rows)]
+    if not live:
+        return grades
+    parts = [steps[k] for k in live]
+    sizes = np.array([len(s.rows) for s in parts])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    at = np.repeat(np.arange(len(parts)), sizes)
+
+    def column(name: str) -> np.ndarray:
+        return np.concatenate([s.rows[name] for s in parts])
+
+    ref, digits, scale, group = column("ref"), column("digits"), column("scale"), column("group")
+    got, checked = _values(parts, int(sizes.sum())), np.concatenate([s.checked for s in parts])
+    rtol = np.array([s.rtol for s in parts])[at]
+    code, layer = group // 1000, group % 1000
+    stretch = [slice(a, a + n) for a, n in zip(starts.tolist(), sizes.tolist(), strict=True)]
     with np.errstate(all="ignore"):
-        if err is None:
-            err = np.abs(got - ref)
-        code, layer = rows["group"] // 1000, rows["group"] % 1000
-        reach = rtol * rows["scale"]
-        digits, magnitude = rows["digits"], np.abs(ref)
-        tol = tolerance.bound(ref, digits, rows["scale"], rtol, dtype)
+        err = np.abs(got - ref)
+        for k, s in enumerate(parts):
+            if s.err is not None:
+                err[stretch[k]] = s.err
+        reach, magnitude = rtol * scale, np.abs(ref)
+        tol = tolerance.bound(ref, digits, scale, rtol, dtype)
         ok = err <= tol
-    ambiguous = _near_kink(code, layer, ref, reach, case)
-    if ambiguous is not None and (checked & ambiguous).any():
-        checked &= ~ambiguous
-        g.notes.append(f"values not checked: a relu pre-activation lies within {dtype}'s error of the "
-                       "kink (TOL-7)")
-    if flush_to_zero and not exact:
-        flushed = checked & _subnormal_cone(code, layer, index_i, index_j, ref, reach, dtype)
-        if flushed.any():
-            checked &= ~flushed
+    ambiguous = _near_kink(code, layer, at, ref, reach, [s.case for s in parts])
+    kink_noted = np.logical_or.reduceat(checked & ambiguous, starts).tolist()
+    checked &= ~ambiguous
+    cone_noted = [False] * len(parts)
+    if any(s.flush_to_zero for s in parts):
+        index_i, index_j = column("i"), column("j")
+        for k, s in enumerate(parts):
+            if s.flush_to_zero:
+                sl = stretch[k]
+                flushed = checked[sl] & _subnormal_cone(code[sl], layer[sl], index_i[sl], index_j[sl],
+                                                        ref[sl], reach[sl], dtype)
+                checked[sl] &= ~flushed
+                cone_noted[k] = bool(flushed.any())
+    failing = checked & ~ok
+    n_checked = np.add.reduceat(checked, starts, dtype=np.int64).tolist()
+    n_failed = np.add.reduceat(failing, starts, dtype=np.int64).tolist()
+    worst = _agreement(err, ref, magnitude, digits, checked, [s.rows.quantities for s in parts], starts)
+    for k, s in enumerate(parts):
+        g = grades[live[k]]
+        g.not_checked, g.failed = g.values - n_checked[k], n_failed[k]
+        g.passed = n_checked[k] - n_failed[k]
+        if kink_noted[k]:
+            g.notes.append(f"values not checked: a relu pre-activation lies within {dtype}'s error of the "
+                           "kink (TOL-7)")
+        if cone_noted[k]:
             g.notes.append(f"values not checked: they depend on a net or out within {dtype}'s error of "
                            "the subnormal range, and the adapter declares flush-to-zero arithmetic (TOL-8)")
-    g.not_checked = n - int(np.count_nonzero(checked))
-    failing = checked & ~ok
-    g.failed = int(np.count_nonzero(failing))
-    g.passed = n - g.not_checked - g.failed
-    if g.not_checked < n:
-        _agreement(g, err, ref, magnitude, digits, rows.quantities, checked)
-    if g.failed:
-        g.failures = _failures(rows, np.flatnonzero(failing), got, tol)
-    return g
+        if worst[k]:
+            g.worst_by_quantity = worst[k]
+            g.worst_digits = min(worst[k].values())
+        if g.failed:
+            sl = stretch[k]
+            g.failures = _failures(s.rows, np.flatnonzero(failing[sl]), got[sl], tol[sl])
+    return grades
 
 
-def _agreement(g: StepGrade, err: np.ndarray, ref: np.ndarray, magnitude: np.ndarray, digits: np.ndarray,
-               quantities: tuple[list[int], list[int]], checked: np.ndarray) -> None:
-    """The worst digits of agreement (``tolerance.digits_of_agreement``) of the checked values, over
-    all and per quantity, ``quantities`` being (code, first row) of each quantity's run of rows
-    (``Rows.quantities``). The digits fall as the error grows and the cap and clip are monotone, so
-    the worst digits of a run are those of its largest error, capped by its fewest certified digits:
-    only the run's extremes go through the logarithm. A NaN error (a NaN or missing value) is 0 digits."""
+def _agreement(err: np.ndarray, ref: np.ndarray, magnitude: np.ndarray, digits: np.ndarray,
+               checked: np.ndarray, quantities: list[tuple[list[int], list[int]]], starts: np.ndarray
+               ) -> list[dict[str, float]]:
+    """Per step, the worst digits of agreement (``tolerance.digits_of_agreement``) of each quantity
+    it checks; ``quantities`` holds each step's (code, first row) of its runs of one quantity
+    (``Rows.quantities``), ``starts`` each step's first row. The digits fall as the error grows and
+    the cap and clip are monotone, so the worst digits of a run are those of its largest error,
+    capped by its fewest certified digits: only the runs' extremes go through the logarithm. A NaN
+    error (a NaN or missing value) is 0 digits."""
+    runs = np.concatenate([np.asarray(first, dtype=np.int64) + start
+                           for (_, first), start in zip(quantities, starts.tolist(), strict=True)])
     with np.errstate(all="ignore"):
         relative = np.where(checked, np.where(ref != 0, err / magnitude, err), 0.0)
         certified = np.where(checked, digits, np.inf)
-        codes, starts = quantities
-        largest = np.maximum.reduceat(relative, starts)
-        fewest = np.minimum.reduceat(certified, starts)
+        largest = np.maximum.reduceat(relative, runs)
+        fewest = np.minimum.reduceat(certified, runs)
         worst = np.where(np.isnan(largest), 0.0, np.clip(np.minimum(-np.log10(largest), fewest), 0.0,
                                                          tolerance.DIGITS_CAP)) + 0.0
-    seen = np.logical_or.reduceat(checked, starts).tolist()
-    g.worst_by_quantity = {QUANTITY[c]: w for c, w, k in zip(codes, worst.tolist(), seen, strict=True) if k}
-    g.worst_digits = min(g.worst_by_quantity.values())
+    seen = np.logical_or.reduceat(checked, runs).tolist()
+    digits_of, result, k = worst.tolist(), [], 0
+    for codes, _ in quantities:
+        result.append({QUANTITY[c]: digits_of[k + n] for n, c in enumerate(codes) if seen[k + n]})
+        k += len(codes)
+    return result
 
 
 def _failures(rows: Rows, bad: np.ndarray, got: np.ndarray, tol: np.ndarray) -> list[dict[str, Any]]:

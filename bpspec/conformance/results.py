@@ -3,7 +3,8 @@
 
 The CSV ``case,step,name,value[,mode]`` holds the values a program computed, in mode ``single`` (the
 default) from the exported golden state of each step (ADP-6), in mode ``free`` from its own
-trajectory. Each case and recorded step becomes an adapter-style output dict graded by ``grade_step``;
+trajectory. Each case and recorded step becomes an adapter-style output dict, gathered (``grade.gather``)
+and graded with the case's other steps of its mode (``grade.grade_steps``);
 a value the file lacks is "not checked", never passed (ADP-2), while a NaN it states fails. Rows
 naming values the vectors do not have are counted in one note and change nothing.
 """
@@ -14,7 +15,9 @@ import csv
 import fnmatch
 import io
 import re
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,10 +25,10 @@ import pandas as pd
 from bpspec import vectorset
 from bpspec.cases import batch_indices
 from bpspec.conformance import tolerance
-from bpspec.conformance.grade import StepGrade, grade_step, group_shape
-from bpspec.conformance.index import OUTPUT_KEY, QUANTITY, annotate
-from bpspec.conformance.rows import Rows, by_case, layer_arrays
-from bpspec.conformance.runner import STATE_CODES, Outcome, _merge, golden_state
+from bpspec.conformance.grade import Gathered, as_output, gather, grade_steps
+from bpspec.conformance.index import annotate
+from bpspec.conformance.rows import Rows, by_case
+from bpspec.conformance.runner import STATE_CODES, Outcome, _evidence, _merge
 from bpspec.errors import InputError
 from bpspec.names import display
 from bpspec.vectorfile import NAME, shown
@@ -176,44 +179,42 @@ def check_case(case: dict, rows: Rows, dtype: str) -> Outcome:
         outcome.status, outcome.reason = "skip", reason
         return outcome
     by_step = rows.by_step()
+    singles = []
     for s in case["record"]:
         part = by_step.get(s, rows.part(0, 0))
-        single = part.without(STATE_CODES)
-        g, out = _grade(single, "single", case, dtype, tolerance.rtol(case, dtype), s)
-        weights, biases = (case["weights"], case["biases"]) if s == 0 else golden_state(part, case, False)
-        _merge(outcome, g, "single-step",
-               dict(case=case, by_step=by_step, step=s, out=out, weights=weights, biases=biases))
+        step, out = _gather(part.without(STATE_CODES), "single", case, tolerance.rtol(case, dtype), s)
+        singles.append((step, partial(_evidence, case, by_step, part, s, out, False)))
+    _merge_all(outcome, singles, "single-step", dtype)
     if case["steps"] > 1 and not outcome.failed:
+        free = []
         for s in case["record"]:
             part = by_step.get(s)
             if s == 0 or part is None:
                 continue
             r = tolerance.rtol(case, dtype, s, free_running=True)
             if r <= tolerance.RTOL_MAX:
-                g, out = _grade(part, "free", case, dtype, r, s)
+                step, out = _gather(part, "free", case, r, s)
                 state = (out.get("weights"), out.get("biases"))  # the program's own, as it wrote them
                 evidence = None if None in state or any(a is None for a in (*state[0], *state[1])) else \
                     dict(case=case, by_step=by_step, step=s, out=out, weights=state[0], biases=state[1])
-                _merge(outcome, g, "free-running", evidence)
+                free.append((step, evidence))
             else:
                 outcome.not_checked += len(part)
+        _merge_all(outcome, free, "free-running", dtype)
     if outcome.failed:
         outcome.status = "fail"
     return outcome
 
 
-def _grade(rows: Rows, mode: str, case: dict, dtype: str, rtol: float,
-           s: int) -> tuple[StepGrade, dict]:
-    """One step's rows against the values of one mode, and those values as the adapter-style output
-    dict (ADP-2) they were graded as, for the diagnosis."""
+def _merge_all(outcome: Outcome, steps: list[tuple[Gathered, Any]], mode: str, dtype: str) -> None:
+    """Grade a case's gathered steps of one mode together and add them to its tally in step order."""
+    for (_, evidence), g in zip(steps, grade_steps([step for step, _ in steps], dtype), strict=True):
+        _merge(outcome, g, mode, evidence)
+
+
+def _gather(rows: Rows, mode: str, case: dict, rtol: float, s: int) -> tuple[Gathered, dict]:
+    """One step's rows with the values of one mode, and those values as the adapter-style output dict
+    (ADP-2) they are graded as, for the diagnosis."""
     batch = len(batch_indices(case, s))
-    n_layers = len(case["layer_sizes"]) - 1
-    got = rows[f"got_{mode}"].astype(np.float64)
-    out: dict = {}
-    for group, arr in layer_arrays(rows, got, lambda g: group_shape(case, g, batch)).items():
-        quantity, layer = QUANTITY[group // 1000], group % 1000
-        if quantity == "E_total":
-            out["loss"] = arr[()]
-        else:
-            out.setdefault(OUTPUT_KEY[quantity], [None] * n_layers)[layer - 1] = arr
-    return grade_step(rows, out, case, dtype, rtol, batch, present=rows[f"has_{mode}"]), out
+    out = as_output(rows, rows[f"got_{mode}"].astype(np.float64), case, batch)
+    return gather(rows, out, case, rtol, batch, present=rows[f"has_{mode}"]), out

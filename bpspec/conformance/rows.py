@@ -30,6 +30,7 @@ class Rows:
     def __init__(self, columns: dict[str, np.ndarray], runs: list[Run] | None = None):
         self.columns = columns
         self._runs = runs
+        self._by_step: dict[int, Rows] | None = None
 
     @classmethod
     def of(cls, frame: pd.DataFrame, case: dict) -> Rows:
@@ -68,11 +69,13 @@ class Rows:
         return Rows({c: a[start:stop] for c, a in self.columns.items()}, runs)
 
     def by_step(self) -> dict[int, Rows]:
-        """The rows of each recorded step, in step order."""
-        steps: dict[int, list[Run]] = {}
-        for run in self.runs:
-            steps.setdefault(run[0], []).append(run)
-        return {step: self._cut(runs) for step, runs in steps.items()}
+        """The rows of each recorded step, in step order (cut once, then kept)."""
+        if self._by_step is None:
+            steps: dict[int, list[Run]] = {}
+            for run in self.runs:
+                steps.setdefault(run[0], []).append(run)
+            self._by_step = {step: self._cut(runs) for step, runs in steps.items()}
+        return self._by_step
 
     def without(self, codes: Iterable[int]) -> Rows:
         """The rows whose quantity code (``group // 1000``) is not one of ``codes``."""
@@ -132,11 +135,8 @@ def by_case(frame: pd.DataFrame, names: Iterable[str], cases: dict[str, dict]) -
     at, code = keep[lex], code[keep[lex]]
     every = Rows({c: frame[c].to_numpy()[at] for c in frame.columns})
     every.columns["flat"] = _flat(every, code, [cases[c]["layer_sizes"] for c in wanted])
-    runs: dict[int, list[Run]] = {}
-    step = every["step"] * len(wanted) + code  # a run never spans two cases
-    for run in _runs(step, every["group"]):
-        runs.setdefault(run[0] % len(wanted), []).append((run[0] // len(wanted), *run[1:]))
-    return {c: every._cut(runs.get(k, [])) for k, c in enumerate(wanted)}
+    bounds = np.searchsorted(code, np.arange(len(wanted) + 1)).tolist()
+    return {c: every.part(a, b) for c, a, b in zip(wanted, bounds, bounds[1:], strict=False)}
 
 
 _MATRICES = [CODE[q] for q in ("W", "grad_W", "new_W")]

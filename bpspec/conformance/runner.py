@@ -4,13 +4,21 @@ Each recorded step is checked from the golden state at its start, so one error d
 (CHK-1); a case of several updates is also run free, the adapter chaining its own parameters, and
 graded at every recorded step under the trajectory tolerance (TOL-5), in one call where the adapter
 has the trajectory form (ADP-9).
+
+Cases go through ``check_cases`` a chunk at a time, in two stages: first every recorded step of
+every case from its golden state, then the free runs of the cases that passed. In each stage the
+adapter is called case by case, each case within its time limit, and its results are read at the
+graded rows (``grade.gather``); the tolerance arithmetic then runs once over all the steps of the
+stage (``grade.grade_steps``), so its cost is per value, not per step.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -19,7 +27,7 @@ from bpspec import vectorset
 from bpspec.cases import batch_indices, step_input
 from bpspec.conformance import diagnose, tolerance, watchdog
 from bpspec.conformance.adapters import Adapter
-from bpspec.conformance.grade import OutputError, StepGrade, Tally, grade_step
+from bpspec.conformance.grade import Gathered, OutputError, StepGrade, Tally, gather, grade_steps
 from bpspec.conformance.index import CODE, STATE, annotate
 from bpspec.conformance.rows import Rows, by_case
 
@@ -90,11 +98,16 @@ def _call(adapter: Adapter, inp: dict) -> dict:
     return out
 
 
-def _merge(outcome: Outcome, g: StepGrade, mode: str, evidence: dict | None = None) -> None:
+def _merge(outcome: Outcome, g: StepGrade, mode: str,
+           evidence: dict | Callable[[], dict] | None = None) -> None:
+    """Add a step's tally to its case's; the first failing step's failures are the case's, diagnosed
+    from ``evidence`` (or what it returns, when it is a function: built only when needed)."""
     outcome.add(g)
     if g.failures and not outcome.failures:
         outcome.failures = g.failures
         outcome.mode = mode
+        if callable(evidence):
+            evidence = evidence()
         if evidence is not None:  # the step's case, rows, result and state: name a known bug
             outcome.diagnosis = diagnose.diagnose(g.failures, dtype=outcome.dtype, mode=mode, **evidence)
 
@@ -102,50 +115,146 @@ def _merge(outcome: Outcome, g: StepGrade, mode: str, evidence: dict | None = No
 STATE_CODES = [CODE[q] for q in STATE]
 
 
+@dataclass(eq=False)
+class _Step:
+    """A recorded step of a case waiting to be graded: its gathered values, or its tally if it needs
+    no grading, with its mode and the evidence for a diagnosis."""
+
+    mode: str
+    evidence: dict | Callable[[], dict]
+    gathered: Gathered | None = None
+    tally: StepGrade | None = None
+
+
+class _Checking:
+    """One case under one dtype on its way through the two stages of ``check_cases``."""
+
+    def __init__(self, case: dict, rows: Rows, dtype: str, prefetched: dict[int, Any] | None,
+                 timeout: float | None):
+        self.case, self.rows, self.prefetched = case, rows, prefetched or {}
+        self.limit = self.budget = timeout
+        self.outcome = Outcome(case["case"], case["suite"], dtype, "pass")
+        self.by_step: dict[int, Rows] = {}
+        self.steps: list[_Step] = []
+        self.error: BaseException | None = None
+        self.settled = False
+
+    def give_up(self, outcome: Outcome) -> None:
+        """End the case with ``outcome``; whatever an abandoned thread still does to it is ignored."""
+        self.outcome, self.settled, self.steps = outcome, True, []
+
+
 def check_case(adapter: Adapter, case: dict, rows: Rows, dtype: str,
                prefetched: dict[int, Any] | None = None) -> Outcome:
-    """Grade one case, its graded rows as ``conformance.rows.by_case`` gives them: every recorded
-    step from its golden state, then free-running (CHK-1, TOL-5)."""
-    outcome = Outcome(case["case"], case["suite"], dtype, "pass")
-    reason = None if adapter.exact else tolerance.skip_reason(case, dtype)
-    if reason:
-        outcome.status, outcome.reason = "skip", reason
-        return outcome
-    by_step = rows.by_step()
-    r = tolerance.rtol(case, "exact" if adapter.exact else dtype)
-    try:
-        for s in case["record"]:
-            part = by_step.get(s, rows.part(0, 0))
-            if s == 0:
-                weights, biases = case["weights"], case["biases"]
+    """Grade one case, its graded rows as ``conformance.rows.by_case`` gives them (``check_cases``)."""
+    return check_cases(adapter, [case], {case["case"]: rows}, dtype, {case["case"]: prefetched or {}})[0]
+
+
+def check_cases(adapter: Adapter, cases: list[dict], rows_of: dict[str, Rows], dtype: str,
+                prefetched: dict[str, dict[int, Any]] | None = None,
+                timeout: float | None = None) -> list[Outcome]:
+    """Grade cases: every recorded step from its golden state, then the cases of several updates
+    that pass free-running (CHK-1, TOL-5). Each stage calls the adapter case by case, each case
+    within ``timeout`` seconds over both stages (ADP-3, CLI-3), and reads its results at the graded
+    rows (``grade.gather``); the arithmetic of grading then runs once for all the cases' steps
+    (``grade.grade_steps``)."""
+    policy = "exact" if adapter.exact else dtype
+    checking = [_Checking(c, rows_of[c["case"]], dtype, (prefetched or {}).get(c["case"]), timeout)
+                for c in cases]
+    for c in checking:
+        reason = None if adapter.exact else tolerance.skip_reason(c.case, dtype)
+        if reason:
+            c.outcome.status, c.outcome.reason, c.settled = "skip", reason, True
+    _stage(checking, lambda c: _single_steps(adapter, c, dtype))
+    _settle(checking, policy)
+    free = [c for c in checking if not c.settled and c.case["steps"] > 1 and not c.outcome.failed]
+    _stage(free, lambda c: _free_steps(adapter, c, dtype))
+    _settle(free, policy)
+    for c in checking:
+        if not c.settled and c.outcome.failed:
+            c.outcome.status = "fail"
+    return [c.outcome for c in checking]
+
+
+def _stage(checking: list[_Checking], work: Any) -> None:
+    """``work(c)`` for every unsettled case, within what is left of its time limit; an overrun or a
+    BaseException (SystemExit too) fails the case with the reason, and the run goes on (ADP-3, CHK-3)."""
+    for c in checking:
+        if c.settled:
+            continue
+        start = time.perf_counter()
+        try:
+            if c.budget is None:
+                work(c)
+            elif not watchdog.within(max(c.budget, 0.0), work, c)[0]:
+                c.give_up(Outcome(c.case["case"], c.case["suite"], c.outcome.dtype, "fail",
+                                  f"the adapter did not finish the case within {c.limit:g} s "
+                                  "(--timeout); abandoned"))
+                continue
+        except KeyboardInterrupt:
+            raise
+        except Exception as err:  # the adapter's own failure fails this case, not the run
+            c.error = err
+        except BaseException as err:
+            c.give_up(Outcome(c.case["case"], c.case["suite"], c.outcome.dtype, "fail",
+                              f"the adapter raised {type(err).__name__}: {err}"))
+        if c.budget is not None:
+            c.budget -= time.perf_counter() - start
+
+
+def _settle(checking: list[_Checking], policy: str) -> None:
+    """Grade the gathered steps of all unsettled cases in one ``grade_steps`` call, add each case's
+    tallies up in step order, and settle the cases a stage ended with an error (NotImplementedError:
+    skipped; an unusable result or an exception: failed, the steps graded before it counted)."""
+    live = [c for c in checking if not c.settled]
+    gathered = [step.gathered for c in live for step in c.steps if step.gathered is not None]
+    grades = iter(grade_steps(gathered, policy))
+    for c in live:
+        for step in c.steps:
+            _merge(c.outcome, next(grades) if step.gathered is not None else step.tally, step.mode,
+                   step.evidence)
+        c.steps = []
+        if c.error is not None:
+            c.settled = True
+            o, err = c.outcome, c.error
+            if isinstance(err, NotImplementedError):
+                o.status, o.reason = "skip", f"unsupported by the adapter: {err}" if str(err) else \
+                    "unsupported by the adapter"
+            elif isinstance(err, OutputError):
+                o.status, o.reason = "fail", f"unusable result: {err}"
             else:
-                weights, biases = golden_state(part, case, adapter.exact)
-            out = (prefetched or {}).get(s)
-            if out is None:
-                out = _call(adapter, make_input(case, weights, biases, s, dtype, adapter.exact))
-            elif isinstance(out, BaseException):
-                raise out
-            batch = len(batch_indices(case, s))
-            single = part.without(STATE_CODES)
-            g = grade_step(single, out, case, dtype, r, batch, adapter.exact,
-                           flush_to_zero=adapter.flushes_subnormals)
-            _merge(outcome, g, "single-step",
-                   dict(case=case, by_step=by_step, step=s, out=out, weights=weights, biases=biases))
-        if case["steps"] > 1 and not outcome.failed:
-            _free_running(adapter, case, by_step, dtype, outcome)
-    except NotImplementedError as err:
-        outcome.status, outcome.reason = "skip", f"unsupported by the adapter: {err}" if str(err) else \
-            "unsupported by the adapter"
-        return outcome
-    except OutputError as err:
-        outcome.status, outcome.reason = "fail", f"unusable result: {err}"
-        return outcome
-    except Exception as err:  # the adapter's own failure fails this case, not the run
-        outcome.status, outcome.reason = "fail", f"the adapter raised {type(err).__name__}: {err}"
-        return outcome
-    if outcome.failed:
-        outcome.status = "fail"
-    return outcome
+                o.status, o.reason = "fail", f"the adapter raised {type(err).__name__}: {err}"
+
+
+def _single_steps(adapter: Adapter, c: _Checking, dtype: str) -> None:
+    """Every recorded step of a case from its golden state (CHK-1), its values gathered."""
+    case, by_step = c.case, c.rows.by_step()
+    c.by_step = by_step
+    r = tolerance.rtol(case, "exact" if adapter.exact else dtype)
+    for s in case["record"]:
+        part = by_step.get(s, c.rows.part(0, 0))
+        out = c.prefetched.get(s)
+        if out is None:
+            weights, biases = _start(case, part, s, adapter.exact)
+            out = _call(adapter, make_input(case, weights, biases, s, dtype, adapter.exact))
+        elif isinstance(out, BaseException):
+            raise out
+        step = gather(part.without(STATE_CODES), out, case, r, len(batch_indices(case, s)), adapter.exact,
+                      flush_to_zero=adapter.flushes_subnormals)
+        evidence = partial(_evidence, case, by_step, part, s, out, adapter.exact)
+        c.steps.append(_Step("single-step", evidence, step))
+
+
+def _start(case: dict, part: Rows, s: int, exact: bool) -> tuple[Any, Any]:
+    """The parameters recorded step ``s`` starts from: the case's own at step 0, else the golden state
+    of its rows (CHK-1)."""
+    return (case["weights"], case["biases"]) if s == 0 else golden_state(part, case, exact)
+
+
+def _evidence(case: dict, by_step: dict[int, Rows], part: Rows, s: int, out: dict, exact: bool) -> dict:
+    """What the diagnosis of a failing single step reads: its case, rows, result and starting state."""
+    weights, biases = _start(case, part, s, exact)
+    return dict(case=case, by_step=by_step, step=s, out=out, weights=weights, biases=biases)
 
 
 def trajectory_input(case: dict, dtype: str, exact: bool) -> dict:
@@ -153,21 +262,24 @@ def trajectory_input(case: dict, dtype: str, exact: bool) -> dict:
     return make_input({**case, "batches": None}, case["weights"], case["biases"], 0, dtype, exact)
 
 
-FreeStep = tuple[int, dict, Any, Any, StepGrade | None]
-"""A recorded step of a free run: step, result, parameters at its start, its grade (None: no rows)."""
+FreeStep = tuple[int, dict, Any, Any, "Gathered | StepGrade | None"]
+"""A recorded step of a free run: step, result, parameters at its start, and its gathered values, or
+its tally where there is nothing to grade (None: no rows)."""
 
 
-def _free_running(adapter: Adapter, case: dict, by_step: dict, dtype: str, outcome: Outcome) -> None:
-    """Chain the adapter's own updates and grade each recorded step after 0 under TOL-5: in one
+def _free_steps(adapter: Adapter, c: _Checking, dtype: str) -> None:
+    """Chain the adapter's own updates and gather each recorded step after 0 under TOL-5: in one
     trajectory call where the adapter has a usable one (ADP-9), else one step call per update."""
+    case, by_step = c.case, c.by_step
     steps = _trajectory(adapter, case, by_step, dtype)
     if steps is None:
-        steps = (_graded(adapter, case, by_step, dtype, s, out, weights, biases)
+        steps = (_gathered(adapter, case, by_step, dtype, s, out, weights, biases)
                  for s, out, weights, biases in _chain(adapter, case, dtype))
     for s, out, weights, biases, g in steps:
         if g is not None:
-            _merge(outcome, g, "free-running",
-                   dict(case=case, by_step=by_step, step=s, out=out, weights=weights, biases=biases))
+            evidence = dict(case=case, by_step=by_step, step=s, out=out, weights=weights, biases=biases)
+            gathered = g if isinstance(g, Gathered) else None
+            c.steps.append(_Step("free-running", evidence, gathered, None if gathered else g))
 
 
 def _chain(adapter: Adapter, case: dict, dtype: str) -> Iterator[tuple[int, dict, Any, Any]]:
@@ -182,7 +294,7 @@ def _chain(adapter: Adapter, case: dict, dtype: str) -> Iterator[tuple[int, dict
 
 
 def _trajectory(adapter: Adapter, case: dict, by_step: dict, dtype: str) -> list[FreeStep] | None:
-    """Every recorded step after 0 of one ``trajectory`` call, graded; None, for the step-by-step
+    """Every recorded step after 0 of one ``trajectory`` call, gathered; None, for the step-by-step
     chain to run instead and attribute the failure, if the adapter has no such form or the call
     raises or returns what cannot be graded (ADP-9)."""
     if adapter.trajectory is None or adapter.exact:
@@ -196,16 +308,16 @@ def _trajectory(adapter: Adapter, case: dict, by_step: dict, dtype: str) -> list
         for s in case["record"]:
             if s > 0:
                 out = results[s]
-                steps.append(_graded(adapter, case, by_step, dtype, s, out, out["weights"], out["biases"]))
+                steps.append(_gathered(adapter, case, by_step, dtype, s, out, out["weights"], out["biases"]))
         return steps
     except Exception:  # unusable: the per-step chain grades the case and names the fault
         return None
 
 
-def _graded(adapter: Adapter, case: dict, by_step: dict, dtype: str, s: int, out: dict, weights: Any,
-            biases: Any) -> FreeStep:
-    """Step ``s`` of a free run graded with the parameters it started from under TOL-5; beyond
-    ``RTOL_MAX`` its rows are not checked."""
+def _gathered(adapter: Adapter, case: dict, by_step: dict, dtype: str, s: int, out: dict, weights: Any,
+              biases: Any) -> FreeStep:
+    """Step ``s`` of a free run gathered with the parameters it started from, for grading under
+    TOL-5; beyond ``RTOL_MAX`` its rows are not checked."""
     part, exact = by_step.get(s), adapter.exact
     r = tolerance.rtol(case, "exact" if exact else dtype, s, free_running=True)
     if part is None:
@@ -213,8 +325,8 @@ def _graded(adapter: Adapter, case: dict, by_step: dict, dtype: str, s: int, out
     if not exact and r > tolerance.RTOL_MAX:
         return s, out, weights, biases, StepGrade(not_checked=len(part))
     state = {"weights": list(weights), "biases": list(biases)}
-    g = grade_step(part, {**out, **state}, case, dtype, r, len(batch_indices(case, s)), exact,
-                   flush_to_zero=adapter.flushes_subnormals)
+    g = gather(part, {**out, **state}, case, r, len(batch_indices(case, s)), exact,
+               flush_to_zero=adapter.flushes_subnormals)
     return s, out, weights, biases, g
 
 
@@ -232,6 +344,11 @@ def select_suites(requested: list[str] | None, folder=None) -> list[str]:
     return requested
 
 
+CHUNK = 64
+"""Cases graded together by ``run``: one ``grade_steps`` call per stage for all their steps, and the
+progress bar moves a chunk at a time."""
+
+
 def run(adapter: Adapter, dtype: str, suites: list[str], case_glob: str = "*", folder=None,
         progress=None, timeout: float | None = None) -> Iterator[Outcome]:
     """Every selected case of every selected suite, graded (CHK-1); with ``timeout``, a case that takes
@@ -243,29 +360,12 @@ def run(adapter: Adapter, dtype: str, suites: list[str], case_glob: str = "*", f
             continue
         rows_of = by_case(suite.values, names, suite.cases)
         prefetched = _prefetch(adapter, [suite.cases[c] for c in names], rows_of, dtype, timeout)
-        for name in names:
-            yield _timed_case(adapter, suite.cases[name], rows_of[name], dtype, prefetched.get(name), timeout)
-            if progress is not None:
-                progress.update(1)
-
-
-def _timed_case(adapter: Adapter, case: dict, rows: Rows, dtype: str, prefetched: dict | None,
-                timeout: float | None) -> Outcome:
-    """``check_case`` within the time limit: a case that overruns it, or whose adapter raises even a
-    BaseException such as SystemExit, fails with the reason, and the run goes on (ADP-3, CHK-3)."""
-    try:
-        if timeout is None:
-            return check_case(adapter, case, rows, dtype, prefetched)
-        finished, outcome = watchdog.within(timeout, check_case, adapter, case, rows, dtype, prefetched)
-    except KeyboardInterrupt:
-        raise
-    except BaseException as err:  # the adapter's fault fails its case, not the run
-        return Outcome(case["case"], case["suite"], dtype, "fail",
-                       f"the adapter raised {type(err).__name__}: {err}")
-    if finished:
-        return outcome
-    return Outcome(case["case"], case["suite"], dtype, "fail",
-                   f"the adapter did not finish the case within {timeout:g} s (--timeout); abandoned")
+        for first in range(0, len(names), CHUNK):
+            chunk = [suite.cases[name] for name in names[first:first + CHUNK]]
+            for outcome in check_cases(adapter, chunk, rows_of, dtype, prefetched, timeout):
+                yield outcome
+                if progress is not None:
+                    progress.update(1)
 
 
 def _prefetch(adapter: Adapter, cases: list[dict], rows_of: dict[str, Rows], dtype: str,

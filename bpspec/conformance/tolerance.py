@@ -63,7 +63,8 @@ def skip_reason(case: Mapping[str, Any], dtype: str) -> str | None:
     return None
 
 
-def bound(ref: np.ndarray, digits: np.ndarray, scale: np.ndarray, rtol: float, dtype: str) -> np.ndarray:
+def bound(ref: np.ndarray, digits: np.ndarray, scale: np.ndarray, rtol: float | np.ndarray,
+          dtype: str) -> np.ndarray:
     """The largest |got - ref| that passes (TOL-1): rtol * scale (TOL-4), plus the dtype's smallest
     normal number, plus the reference's own uncertainty |ref| * 10^-digits (CERT-1)."""
     return rtol * scale + TINY[dtype] + np.abs(ref) * 10.0 ** -digits

@@ -27,7 +27,8 @@ from collections.abc import Callable
 from typing import Any
 
 DEFAULT_TIMEOUT = 60.0
-"""Seconds one case may take, adapter calls and grading together (``bpspec check --timeout``)."""
+"""Seconds one case may take, its adapter calls and the reading of their results together
+(``bpspec check --timeout``, CLI-3)."""
 
 
 class Abandoned(BaseException):
