@@ -55,8 +55,9 @@ def parse(inp: Mapping[str, Any], stacked: bool = False) -> tuple[network.Networ
     if raw["learning_rate"].shape not in ((), (n_cases,)):
         raise contract.ContractError(f"learning_rate has shape {raw['learning_rate'].shape}; "
                                      f"expected a scalar{' or (C,)' if stacked else ''}")
-    arrays = {k: [_cast(a, dt, f"{k}[{i}]") for i, a in enumerate(v)] if isinstance(v, list)
-              else _cast(v, dt, k) for k, v in raw.items()}
+    with np.errstate(over="ignore", under="ignore"):
+        arrays = {k: [_cast(a, dt, f"{k}[{i}]") for i, a in enumerate(v)] if isinstance(v, list)
+                  else _cast(v, dt, k) for k, v in raw.items()}
     return net, arrays
 
 
@@ -85,7 +86,8 @@ class NumpyAdapter:
 
     def step_many(self, inputs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """The results of many step inputs, those of one shape and setting computed as one stack
-        (an input alike to no other is stepped on its own: stacking one case only adds copies)."""
+        (an input alike to no other is stepped on its own: stacking one case only adds copies). Each
+        input is validated and converted once; a stack is made of the converted arrays."""
         groups: dict[str, list[int]] = {}
         parsed = [parse(inp) for inp in inputs]
         for i, (net, arrays) in enumerate(parsed):
@@ -97,13 +99,12 @@ class NumpyAdapter:
                 net, arrays = parsed[rows[0]]
                 results[rows[0]] = _result(network.step(net, **arrays))
                 continue
-            first = dict(inputs[rows[0]])
-            for key in ("x", "y", "learning_rate"):
-                first[key] = np.stack([_float64(inputs[i][key], key) for i in rows])
+            arrays = {key: np.stack([parsed[i][1][key] for i in rows])
+                      for key in ("x", "y", "learning_rate")}
             for key in ("weights", "biases"):
-                first[key] = [np.stack([_float64(inputs[i][key][layer], key) for i in rows])
-                              for layer in range(len(first[key]))]
-            stacked = step_stacked(first)
+                arrays[key] = [np.stack(layer)
+                               for layer in zip(*(parsed[i][1][key] for i in rows), strict=True)]
+            stacked = _result(network.step(parsed[rows[0]][0], **arrays))
             for c, i in enumerate(rows):
                 results[i] = {"loss": stacked["loss"][c],
                               **{k: [a[c] for a in stacked[k]] for k in _RESULTS}}
@@ -154,18 +155,24 @@ def _float64(value: Any, name: str) -> np.ndarray:
         a = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError, OverflowError) as err:
         raise contract.ContractError(f"{name} is not an array of numbers ({err})") from None
-    if not np.isfinite(a).all():
+    if not _all_finite(a):
         raise contract.ContractError(f"{name} holds a value that is not a finite number")
     return a
 
 
+def _all_finite(a: np.ndarray) -> bool:
+    """Whether every value of ``a`` is finite: one reduction without ``ndarray.all``'s Python
+    wrapper, which costs more than the test on the small arrays of a step input."""
+    return bool(np.logical_and.reduce(np.isfinite(a), axis=None))
+
+
 def _cast(a: np.ndarray, dt: np.dtype, name: str) -> np.ndarray:
-    """``a``, finite in float64, in the dtype; ContractError if it overflows there."""
+    """``a``, finite in float64, in the dtype; ContractError if it overflows there. (The caller
+    ignores overflow and underflow, once for all the arrays of an input.)"""
     if a.dtype == dt:
         return a
-    with np.errstate(over="ignore", under="ignore"):
-        out = a.astype(dt)
-    if not np.isfinite(out).all():
+    out = a.astype(dt)
+    if not _all_finite(out):
         raise contract.ContractError(f"{name} holds a value beyond the range of {dt.name}")
     return out
 

@@ -101,9 +101,8 @@ def step(network: Any, x: np.ndarray, y: np.ndarray, weights: Sequence[np.ndarra
             ACTIVATIONS[name].forward_and_derivative(net, params, b.outs[k], b.derivs[k])
             a_prev = b.outs[k]
 
-        sum_into(loss.term(a_prev, y, n_out), (-2, -1), b.loss, acc)
-        dE_dout = b.dE_douts[-1]
-        np.copyto(dE_dout, loss.grad(a_prev, y, n_out, conv))
+        term, dE_dout = loss.term_and_grad(a_prev, y, n_out, conv, b.deltas[-1], b.dE_douts[-1])
+        sum_into(term, (-2, -1), b.loss, acc)
         if network.reduction == "mean":
             np.divide(b.loss, batch, out=b.loss)
             np.divide(dE_dout, batch, out=dE_dout)

@@ -1,21 +1,26 @@
-"""Straight-line code for one step of a small network, float64 or float32 (spec FWD-1, FWD-2, LOSS-4,
-BWD-1, BWD-2, BWD-3, GRD-1, GRD-2, UPD-1, UPD-2, CNV-1, CNV-2, CNV-3).
+"""Straight-line code for steps of a small network, float64 or float32 (spec FWD-1, FWD-2, LOSS-4,
+BWD-1, BWD-2, BWD-3, GRD-1, GRD-2, UPD-1, UPD-2, UPD-3, UPD-4, CNV-1, CNV-2, CNV-3).
 
 A sequential training loop cannot stack its steps, and for a 2-2-2 network NumPy's fixed cost per
 call (about a microsecond per ufunc on a small machine, and a step needs dozens) is the whole cost.
-``compile_step`` therefore writes out, for one architecture and batch size, every multiply-add of
-the step as one Python function without loops, and evaluates it on Python floats: IEEE doubles with
-correctly rounded arithmetic, and libm's exp, log1p and tanh through ``math``. It performs the
-operations of ``network.step`` in the same order (each dot product summed from its first term in
-index order, then the bias; the loss summed sample by sample, unit by unit; the same activation and
-loss formulas, ``scalar`` of each activation module and the loss modules themselves), so the two
-give the same numbers wherever NumPy's and libm's elementary functions agree.
+``compile_run`` therefore writes out, for one architecture and batch size, every multiply-add of
+a step, without loops, as the body of one loop over the steps, and evaluates it on Python floats:
+IEEE doubles with correctly rounded arithmetic, and libm's exp, log1p and tanh through ``math``. It
+performs the operations of ``network.step`` in the same order (each dot product summed from its
+first term in index order, then the bias; the loss summed sample by sample, unit by unit; the same
+activation and loss formulas), so the two give the same numbers wherever NumPy's and libm's
+elementary functions agree. The parameters stay in local variables from step to step, updated in
+place; ``compile_step`` is one step of that loop.
 
-float32 runs the same source on NumPy float32 scalars: their +, -, * and / are IEEE float32
+The formulas are written out inline, not called: each activation's and loss's ``scalar_source``,
+renamed to the unit's variables by ``bpspec.impl.formula`` (temporaries such as ``e`` and ``r`` keep
+their names), so a unit costs no call, tuple or convention lookup.
+
+float32 runs the same statements on NumPy float32 scalars: their +, -, * and / are IEEE float32
 operations, correctly rounded like NumPy's array operations in the same order, so only exp, log1p
-and tanh (computed in float64 by ``math`` and rounded once to float32) can differ from the NumPy
-engine, by an ulp where they do. A float32 scalar operation costs a few times a Python float's, still
-far below a ufunc call on an array.
+and tanh (computed in float64 by ``math`` and rounded once to float32, as ``dtypes.elementary``
+does) can differ from the NumPy engine, by an ulp where they do; ``formula`` rewrites the statements
+so that float32 scalars cost less, without changing a bit.
 
 The generated source is kept on the function as ``__source__``, for reading and debugging.
 """
@@ -29,28 +34,46 @@ import numpy as np
 
 from bpspec.impl.activations import ACTIVATIONS
 from bpspec.impl.dtypes import SCALAR_DTYPES
+from bpspec.impl.formula import Source
 from bpspec.impl.losses import LOSSES
 from bpspec.impl.network import Network
 
 #: largest step written out, in multiply-adds; beyond it the NumPy path is the faster one anyway
 MAX_TERMS = 4096
 
-Kernel = Callable[[tuple, tuple, tuple, float], tuple[tuple, float]]
-
+#: ``kernel(p, x, y, eta) -> (new p, E_total)``
+Kernel = Callable[[tuple, tuple, tuple, Any], tuple[tuple, Any]]
+#: ``run(p, data, eta, steps) -> (p after the steps, E_total of each step)``
+Run = Callable[[tuple, Sequence[tuple[tuple, tuple]], Any, int], tuple[tuple, list]]
 
 def size(sizes: Sequence[int], batch: int) -> int:
     """Multiply-adds of one step: forward, backward and gradient, per sample."""
     return 3 * batch * sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
 
 
-_COMPILED: dict[str, Kernel] = {}
+_COMPILED: dict[str, Run] = {}
 MAX_COMPILED = 256
 
 
 def compile_step(network: Network, sizes: Sequence[int], batch: int) -> Kernel:
     """``kernel(p, x, y, eta) -> (new p, E_total)``; p is ``flatten(weights, biases)``,
-    x and y are a batch's rows flattened row by row. Kept per network, sizes and batch, so a run of
-    many trajectories of one architecture compiles once (a kernel is a pure function)."""
+    x and y are a batch's rows flattened row by row: one step of ``compile_run``'s loop."""
+    run = compile_run(network, sizes, batch)
+
+    def kernel(p: tuple, x: tuple, y: tuple, eta: Any) -> tuple[tuple, Any]:
+        p, (E_total,) = run(p, ((x, y),), eta, 1)
+        return p, E_total
+
+    kernel.__source__ = run.__source__
+    return kernel
+
+
+def compile_run(network: Network, sizes: Sequence[int], batch: int) -> Run:
+    """``run(p, data, eta, steps) -> (p, losses)``: ``steps`` updates, update s on the batch
+    ``data[s % len(data)]`` (each an (x, y) pair of rows flattened row by row, all of ``batch``
+    rows), p as ``flatten(weights, biases)`` before and after, and E_total of each step before its
+    update (UPD-3, UPD-4). Kept per network, sizes and batch, so a run of many trajectories of one
+    architecture compiles once (a kernel is a pure function)."""
     key = repr((network, tuple(int(n) for n in sizes), int(batch)))
     if key not in _COMPILED:
         if len(_COMPILED) >= MAX_COMPILED:
@@ -59,16 +82,31 @@ def compile_step(network: Network, sizes: Sequence[int], batch: int) -> Kernel:
     return _COMPILED[key]
 
 
-def _compile(network: Network, sizes: Sequence[int], batch: int) -> Kernel:
+def _compile(network: Network, sizes: Sequence[int], batch: int) -> Run:
     if network.dtype not in SCALAR_DTYPES:
         raise ValueError(f"the straight-line kernel computes in {' and '.join(SCALAR_DTYPES)} only")
     if size(sizes, batch) > MAX_TERMS:
         raise ValueError(f"a step of {size(sizes, batch)} multiply-adds is too large to write out")
-    n_layers, n_out, conv = len(sizes) - 1, sizes[-1], network.conventions
-    rows = range(batch)
+    source = Source(network.dtype)
+    body = _step(source, network, sizes, batch)
+    params = ", ".join(_names(sizes))
+    xs = ", ".join(f"x{s}_{i}" for s in range(batch) for i in range(sizes[0]))
+    ys = ", ".join(f"y{s}_{j}" for s in range(batch) for j in range(sizes[-1]))
+    lines = ["def run(p, data, eta, steps):", f"    {params}, = p", "    losses = []",
+             "    for x, y in islice(cycle(data), steps):", f"        {xs}, = x", f"        {ys}, = y",
+             *(f"        {line}" for line in body), "        losses.append(E_total)",
+             f"    return ({params},), losses"]
+    return source.compile(lines, f"<bpspec kernel {list(sizes)} batch {batch} {network.dtype}>")["run"]
 
-    def w(k: int, j: int, i: int, new: bool = False) -> str:
-        return f"{'v' if new else 'w'}{k}_{j}_{i}"
+
+def _step(source: Source, network: Network, sizes: Sequence[int], batch: int) -> list[str]:
+    """One step's statements, from the inputs' and parameters' variables to the updated parameters
+    (in the same variables) and E_total. The parameters are updated in place: with pre-update hidden
+    deltas (CNV-1) a layer's weights are updated once the layer below has its deltas, with post-update
+    ones before."""
+    n_layers, n_out, conv = len(sizes) - 1, sizes[-1], network.conventions
+    last, rows = n_layers - 1, range(batch)
+    per_batch = f" / {source.number(batch)}" if network.reduction == "mean" else ""
 
     def a(k: int, s: int, i: int) -> str:
         return f"x{s}_{i}" if k == 0 else f"o{k - 1}_{s}_{i}"
@@ -76,55 +114,59 @@ def _compile(network: Network, sizes: Sequence[int], batch: int) -> Kernel:
     def dot(pairs: list[tuple[str, str]]) -> str:
         return " + ".join(f"{p} * {q}" for p, q in pairs)
 
-    old, new = _names(sizes, False), _names(sizes, True)
-    xs = [f"x{s}_{i}" for s in rows for i in range(sizes[0])]
-    ys = [f"y{s}_{j}" for s in rows for j in range(n_out)]
-    lines = ["def kernel(p, x, y, eta):", f"    {', '.join(old)}, = p",
-             f"    {', '.join(xs)}, = x", f"    {', '.join(ys)}, = y"]
-    for k in range(n_layers):
+    lines = []
+    for k, name in enumerate(network.activations[:n_layers]):
+        formula = ACTIVATIONS[name].scalar_source(network.activation_params)
         for s in rows:
             for j in range(sizes[k + 1]):
-                terms = dot([(w(k, j, i), a(k, s, i)) for i in range(sizes[k])])
-                lines.append(f"    n{k}_{s}_{j} = {terms} + b{k}_{j}")
-                lines.append(f"    o{k}_{s}_{j}, d{k}_{s}_{j} = f{k}(n{k}_{s}_{j})")
-    last, per_batch = n_layers - 1, " / " + str(batch) if network.reduction == "mean" else ""
-    outputs = [(f"o{last}_{s}_{j}", f"y{s}_{j}") for s in rows for j in range(n_out)]
-    lines.append(f"    E_total = ({' + '.join(f'term({o}, {t}, {n_out})' for o, t in outputs)}){per_batch}")
-    for o, t in outputs:
-        lines.append(f"    g{o[1:]} = grad({o}, {t}, {n_out}, conv){per_batch}")
-    post = conv["hidden_delta_weights"] == "post_update"
-    for k in reversed(range(n_layers)):
+                terms = dot([(f"w{k}_{j}_{i}", a(k, s, i)) for i in range(sizes[k])])
+                lines.append(f"n{k}_{s}_{j} = {terms} + b{k}_{j}")
+                lines += source.formula(formula, {"net": f"n{k}_{s}_{j}", "out": f"o{k}_{s}_{j}",
+                                                  "deriv": f"d{k}_{s}_{j}"})
+    formula = LOSSES[network.loss].scalar_source(conv)
+    for s in rows:
+        for j in range(n_out):
+            names = {"out": f"o{last}_{s}_{j}", "target": f"y{s}_{j}", "n_out": n_out, "term": f"t{s}_{j}",
+                     "grad": f"g{last}_{s}_{j}"}
+            lines += source.formula(formula, names)
+            if per_batch:
+                lines.append(f"g{last}_{s}_{j} = g{last}_{s}_{j}{per_batch}")
+    terms = " + ".join(f"t{s}_{j}" for s in rows for j in range(n_out))
+    lines.append(f"E_total = ({terms}){per_batch}")
+
+    def deltas(k: int) -> None:
         for s in rows:
             for i in range(sizes[k + 1]):
                 if k < last:
-                    terms = dot([(f"D{k + 1}_{s}_{j}", w(k + 1, j, i, post)) for j in range(sizes[k + 2])])
-                    lines.append(f"    g{k}_{s}_{i} = {terms}")
-                lines.append(f"    D{k}_{s}_{i} = g{k}_{s}_{i} * d{k}_{s}_{i}")
+                    terms = dot([(f"D{k + 1}_{s}_{j}", f"w{k + 1}_{j}_{i}") for j in range(sizes[k + 2])])
+                    lines.append(f"g{k}_{s}_{i} = {terms}")
+                lines.append(f"D{k}_{s}_{i} = g{k}_{s}_{i} * d{k}_{s}_{i}")
+
+    def update(k: int) -> None:
         for j in range(sizes[k + 1]):
             for i in range(sizes[k]):
                 grad_w = dot([(f"D{k}_{s}_{j}", a(k, s, i)) for s in rows])
-                lines.append(f"    {w(k, j, i, True)} = {w(k, j, i)} - eta * ({grad_w})")
-            grad_b = " + ".join(f"D{k}_{s}_{j}" for s in rows)
-            update = f" - eta * ({grad_b})" if conv["bias_update"] == "true" else ""
-            lines.append(f"    c{k}_{j} = b{k}_{j}{update}")
-    lines.append(f"    return ({', '.join(new)},), E_total")
-    source = "\n".join(lines) + "\n"
-    loss = LOSSES[network.loss]
-    namespace = {f"f{k}": ACTIVATIONS[name].scalar(network.activation_params, network.dtype)
-                 for k, name in enumerate(network.activations)}
-    namespace.update(term=loss.term, grad=loss.grad, conv=dict(conv))
-    exec(compile(source, f"<bpspec kernel {sizes} batch {batch}>", "exec"), namespace)
-    kernel = namespace["kernel"]
-    kernel.__source__ = source
-    return kernel
+                lines.append(f"w{k}_{j}_{i} = w{k}_{j}_{i} - eta * ({grad_w})")
+            if conv["bias_update"] == "true":
+                lines.append(f"b{k}_{j} = b{k}_{j} - eta * ({' + '.join(f'D{k}_{s}_{j}' for s in rows)})")
+
+    post = conv["hidden_delta_weights"] == "post_update"
+    deltas(last)
+    for k in reversed(range(n_layers)):
+        if post:
+            update(k)
+        if k > 0:
+            deltas(k - 1)
+        if not post:
+            update(k)
+    return lines
 
 
-def _names(sizes: Sequence[int], new: bool) -> list[str]:
-    w, b = ("v", "c") if new else ("w", "b")
+def _names(sizes: Sequence[int]) -> list[str]:
     names = []
     for k in range(len(sizes) - 1):
-        names += [f"{w}{k}_{j}_{i}" for j in range(sizes[k + 1]) for i in range(sizes[k])]
-        names += [f"{b}{k}_{j}" for j in range(sizes[k + 1])]
+        names += [f"w{k}_{j}_{i}" for j in range(sizes[k + 1]) for i in range(sizes[k])]
+        names += [f"b{k}_{j}" for j in range(sizes[k + 1])]
     return names
 
 

@@ -22,9 +22,14 @@ Memory. Fresh memory is dear: every 4 KiB page faults in on first touch, and for
 networks the faults of thirty separately allocated arrays cost more than the arithmetic. So the
 intermediates of a step that are not results (the inputs moved to the case-last layout, f'(net),
 the hidden dE/dout) live in this thread's scratch ``Workspace``, kept from call to call, and the
-results are written into one new block per step (or, when they are small, into arrays of their own,
-which malloc serves without page faults). A caller that steps repeatedly can pass its own
-Workspace for the results too; they are then views into it, valid until its next use.
+results are written into one new block per step. A small step's arrays (results of at most
+``SMALL_RESULTS`` bytes), intermediates included, are arrays of their own instead, which malloc
+serves without page faults and for less than cutting a view costs. A caller that steps repeatedly
+can pass its own Workspace for the results too; they are then views into it, valid until its next
+use.
+
+Frozen biases (bias_update = false) are returned as the new biases themselves, so ``step`` copies
+them into the results, not the scratch.
 
 Large networks. When one network's products are large (``gemm.worth_it``: batch x the largest
 in x out of at least ``gemm.MIN_MACS``), ``step`` takes ``bpspec.impl.gemm`` instead: the natural
@@ -51,8 +56,9 @@ from bpspec.impl.dtypes import accumulator, resolve, sum_into
 from bpspec.impl.losses import LOSSES
 from bpspec.impl.workspace import ALIGN, Workspace, scratch
 
-#: results of at most this many bytes are allocated one by one (malloc's heap: no page faults, and
-#: np.empty is cheaper than cutting a view); larger ones are cut from one new Workspace block
+#: a step whose results take at most this many bytes allocates them, and its intermediates, one by
+#: one (malloc's heap: no page faults, and np.empty is cheaper than cutting a view); a larger one
+#: cuts its results from one new Workspace block and its intermediates from the thread's scratch
 SMALL_RESULTS = 1 << 17
 
 
@@ -117,22 +123,29 @@ def step(network: Network, x: Any, y: Any, weights: Sequence[Any], biases: Seque
     if gemm.worth_it(sizes, batch):
         return _step_gemm(network, x, y, weights, biases, learning_rate, stacked, workspace)
     nbytes = _result_nbytes(sizes, batch, width, dt)
-    results = workspace if workspace is not None or nbytes <= SMALL_RESULTS else Workspace()
+    small = nbytes <= SMALL_RESULTS
+    results = workspace if workspace is not None or small else Workspace()
     if results is not None:
         results.reset(nbytes)
-    temporary = scratch()
-    temporary.reset()
+    temporary = None if small else scratch()
+    if temporary is not None:
+        temporary.reset()
 
-    def last(a: Any) -> np.ndarray:
+    def view(a: Any) -> np.ndarray:
         a = np.asarray(a, dtype=dt)
-        a = _cases_last(a) if stacked else a[..., None]
-        copy = temporary.take((*a.shape[:-1], width), dt)
+        return _cases_last(a) if stacked else a[..., None]
+
+    def last(a: Any, space: Workspace | None = temporary) -> np.ndarray:
+        a = view(a)
+        shape = (*a.shape[:-1], width)
+        copy = np.empty(shape, dtype=dt) if space is None else space.take(shape, dt)
         np.copyto(copy, a)
         return copy
 
+    bias_space = results if network.conventions["bias_update"] == "false" else temporary
     eta = np.asarray(learning_rate, dtype=dt)
-    result = step_cases_last(network, last(x), last(y), [last(w) for w in weights],
-                             [last(b) for b in biases], eta if eta.ndim == 0 else last(eta),
+    result = step_cases_last(network, last(x), view(y), [last(w) for w in weights],
+                             [last(b, bias_space) for b in biases], eta if eta.ndim == 0 else last(eta),
                              results, temporary)
 
     def back(a: np.ndarray) -> np.ndarray:
@@ -172,9 +185,12 @@ def step_cases_last(network: Network, x: np.ndarray, y: np.ndarray, weights: Seq
                     temporary: Workspace | None = None) -> Step:
     """The step on contiguous arrays of ``network.np_dtype`` with the case axis last: x (B, n_in, C),
     y (B, n_out, C), weights[l] (out, in, C), biases[l] (out, C), eta (C,) or one for all (0-d);
-    results likewise, loss (C,). Bitwise reproducible for C >= 2 (see the module docstring). The
+    results likewise, loss (C,). y is read once, by one subtraction: it may be any view that
+    broadcasts to its shape, such as the caller's cases-first array transposed (a strided read costs
+    less than the copy it saves). Bitwise reproducible for C >= 2 (see the module docstring). The
     results are cut from ``workspace``, the intermediates nobody sees from ``temporary``; either is
-    newly allocated memory when not given."""
+    newly allocated memory when not given. Under bias_update = false the new biases are the arrays
+    given, not copies (UPD-2, CNV-2: they do not change)."""
     dt = network.np_dtype
     acc = accumulator(dt)
 
@@ -183,7 +199,7 @@ def step_cases_last(network: Network, x: np.ndarray, y: np.ndarray, weights: Seq
 
     params, conv = network.activation_params, network.conventions
     loss = LOSSES[network.loss]
-    batch, n_out, n_cases = y.shape[0], y.shape[1], y.shape[-1]
+    batch, n_out, n_cases = y.shape[0], y.shape[1], x.shape[-1]
     with np.errstate(under="ignore"):
         nets, outs, derivs, a_prev = [], [], [], x
         for w, b, name in zip(weights, biases, network.activations, strict=True):
@@ -197,8 +213,9 @@ def step_cases_last(network: Network, x: np.ndarray, y: np.ndarray, weights: Seq
             derivs.append(deriv)
             a_prev = out
 
-        E_total = sum_into(loss.term(a_prev, y, n_out), (0, 1), new((n_cases,)), acc)
-        dE_dout = loss.grad(a_prev, y, n_out, conv)
+        term, dE_dout = loss.term_and_grad(a_prev, y, n_out, conv, new(a_prev.shape, temporary),
+                                           new(a_prev.shape, temporary))
+        E_total = sum_into(term, (0, 1), new((n_cases,)), acc)
         if network.reduction == "mean":
             np.divide(E_total, batch, out=E_total)
             np.divide(dE_dout, batch, out=dE_dout)
@@ -219,8 +236,7 @@ def step_cases_last(network: Network, x: np.ndarray, y: np.ndarray, weights: Seq
             if conv["bias_update"] == "true":
                 new_bs[k] = _descend(biases[k], eta, grad_bs[k], new(biases[k].shape))
             else:
-                new_bs[k] = new(biases[k].shape)
-                np.copyto(new_bs[k], biases[k])
+                new_bs[k] = biases[k]
     return Step(nets, outs, deltas, E_total, grad_ws, grad_bs, new_ws, new_bs)
 
 

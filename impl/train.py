@@ -8,7 +8,7 @@ batches is None), and returns E_total of every step, each measured before that s
 
 * ``kernel`` (float64 and float32, small networks): the straight-line code of
   ``bpspec.impl.kernel``, compiled once per architecture and batch size, with the parameters held
-  as one tuple of scalars from step to step;
+  as scalars in the run kernel's local variables for all the steps of a ``run`` call;
 * ``numpy`` (every dtype and size): the core of ``network.step`` in the layout it takes for the
   shape, on state kept in that layout, with the batches sliced once in advance: BLAS products
   (``bpspec.impl.gemm``) on two sets of buffers used in turn and kept from run to run, or
@@ -50,7 +50,7 @@ class Trainer:
                              "write out")
         self.engine = "kernel" if engine == "kernel" or engine == "auto" and fits else "numpy"
         self._buffers: dict[int, tuple[gemm.Buffers, gemm.Buffers]] = {}
-        self._batches: dict[bytes, tuple[tuple, tuple, kernel.Kernel]] = {}
+        self._batches: dict[bytes, tuple[tuple, tuple, kernel.Kernel, kernel.Run]] = {}
 
     def run(self, steps: int, batches: Sequence[Sequence[int]] | None = None, start: int = 0) -> np.ndarray:
         """Perform updates ``start`` .. ``start + steps - 1`` of the schedule (update s on the rows
@@ -61,30 +61,31 @@ class Trainer:
         losses = run(steps, rows)
         return np.asarray(losses, dtype=self.network.np_dtype)
 
-    def _run_kernel(self, steps: int, rows: list[np.ndarray]) -> list[float]:
+    def _run_kernel(self, steps: int, rows: list[np.ndarray]) -> list[Any]:
+        """The steps in one call of the batch size's run kernel when the batches share one size (every
+        schedule of full batches or of equal mini-batches), else one step kernel call per step."""
         data = [self._kernel_batch(r) for r in rows]
-        p, (eta,), losses = kernel.flatten(self.weights, self.biases), kernel.scalars(self.eta), []
-        record = losses.append
-        if len(data) == 1:
-            xs, ys, step = data[0]
-            for _ in range(steps):
-                p, E_total = step(p, xs, ys, eta)
-                record(E_total)
+        p, (eta,) = kernel.flatten(self.weights, self.biases), kernel.scalars(self.eta)
+        if len({len(r) for r in rows}) == 1:
+            p, losses = data[0][3](p, [(xs, ys) for xs, ys, _, _ in data], eta, steps)
         else:
+            losses = []
+            record = losses.append
             for s in range(steps):
-                xs, ys, step = data[s % len(data)]
+                xs, ys, step, _ = data[s % len(data)]
                 p, E_total = step(p, xs, ys, eta)
                 record(E_total)
         self.weights, self.biases = kernel.unflatten(p, self.sizes, self.network.np_dtype)
         return losses
 
-    def _kernel_batch(self, r: np.ndarray) -> tuple[tuple, tuple, kernel.Kernel]:
-        """A batch's rows as the kernel's scalars, with its kernel: made once per batch and kept, as a
-        free run calls ``run`` once per recorded step."""
+    def _kernel_batch(self, r: np.ndarray) -> tuple[tuple, tuple, kernel.Kernel, kernel.Run]:
+        """A batch's rows as the kernel's scalars, with its step and run kernels: made once per batch
+        and kept, as a free run calls ``run`` once per recorded step."""
         key = r.tobytes()
         if key not in self._batches:
             self._batches[key] = (kernel.scalars(self.x[r]), kernel.scalars(self.y[r]),
-                                  kernel.compile_step(self.network, self.sizes, len(r)))
+                                  kernel.compile_step(self.network, self.sizes, len(r)),
+                                  kernel.compile_run(self.network, self.sizes, len(r)))
         return self._batches[key]
 
     def _run_numpy(self, steps: int, rows: list[np.ndarray]) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from bpspec.contract import conventions
-from bpspec.impl.dtypes import DTYPES
+from bpspec.impl.dtypes import DTYPES, finfo
 from bpspec.impl.losses import LOSSES
 from bpspec.reference import LOSSES as REFERENCE
 
@@ -80,3 +80,26 @@ def test_mse_grad_factor():
     assert LOSSES["mse"].grad(out, target, 4, variant).tolist() == [1.0]
     for name in ("half_sse", "sse"):
         assert LOSSES[name].grad(out, target, 4, conforming) == LOSSES[name].grad(out, target, 4, variant)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("factor", FACTORS)
+@pytest.mark.parametrize("name", LOSSES)
+def test_term_and_grad_give_the_bits_of_term_and_grad(name, factor, dtype):
+    """LOSS-1 .. LOSS-3, CNV-3: the fused array form (one subtraction for both) writes the bits of
+    ``term`` and ``grad`` into the arrays it is given, in every dtype, signed zeros, subnormal
+    squares and overflowing doubles included."""
+    dt = DTYPES[dtype]
+    rng = np.random.default_rng(7)
+    big = float(finfo(dt).max)
+    out = np.concatenate([rng.uniform(-2, 2, 200), [0.0, -0.0, 1e-30, -1e-30, big / 2, -big / 2, big]])
+    target = np.concatenate([rng.uniform(-2, 2, 200), [-0.0, 0.0, -1e-30, 1e-30, -big / 2, big / 2, big]])
+    target[::9] = out[::9]
+    out, target = out.astype(dt), target.astype(dt)
+    conv, loss = conventions({"mse_grad_factor": factor}), LOSSES[name]
+    term_out, grad_out = np.empty_like(out), np.empty_like(out)
+    with np.errstate(over="ignore", under="ignore"):
+        term, grad = loss.term_and_grad(out, target, 3, conv, term_out, grad_out)
+        want_term, want_grad = loss.term(out, target, 3), loss.grad(out, target, 3, conv)
+    assert term is term_out and grad is grad_out
+    assert term.tobytes() == want_term.tobytes() and grad.tobytes() == want_grad.tobytes()

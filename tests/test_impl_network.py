@@ -163,6 +163,35 @@ def test_stacked_equals_unstacked_bitwise_through_blas(dtype):
                 np.testing.assert_array_equal(a, b, err_msg=key)
 
 
+@pytest.mark.parametrize("bias_update", ["true", "false"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_large_stack_equals_unstacked_bitwise(bias_update, dtype):
+    """ADP-5, UPD-2, CNV-2: a stack large enough for the scratch workspace and a results block (the
+    W4 layout: targets read through a strided view, frozen biases copied straight into the results)
+    gives each case the bits of its own step; its results outlive the next step."""
+    rng = np.random.default_rng(11)
+    n = 3000
+    inp = {"layer_sizes": [2, 3, 2], "activations": ["sigmoid", "tanh"], "loss": "half_sse",
+           "reduction": "sum", "dtype": dtype, "conventions": {"bias_update": bias_update},
+           "learning_rate": rng.uniform(0.1, 1, n), "x": rng.uniform(-1, 1, (n, 1, 2)),
+           "y": rng.uniform(0, 1, (n, 1, 2)),
+           "weights": [rng.uniform(-1, 1, (n, 3, 2)), rng.uniform(-1, 1, (n, 2, 3))],
+           "biases": [rng.uniform(-1, 1, (n, 3)), rng.uniform(-1, 1, (n, 2))]}
+    many = adapter.step_stacked(inp)
+    adapter.step_stacked({**inp, "x": -inp["x"], "biases": [-b for b in inp["biases"]]})
+    for c in (0, 1, n // 2, n - 1):
+        single = adapter.step({**inp, **{k: inp[k][c] for k in ("x", "y", "learning_rate")},
+                               "weights": [w[c] for w in inp["weights"]],
+                               "biases": [b[c] for b in inp["biases"]]})
+        assert np.array_equal(np.asarray(single["loss"]), np.asarray(many["loss"][c]))
+        for key in ARRAYS:
+            for a, b in zip(single[key], many[key], strict=True):
+                np.testing.assert_array_equal(a, b[c], err_msg=key)
+    if bias_update == "false":
+        for got, given in zip(many["new_biases"], inp["biases"], strict=True):
+            np.testing.assert_array_equal(got, given.astype(dtype))
+
+
 @pytest.fixture(scope="module")
 def seed_000(seed_case) -> dict:
     from bpspec.cases import step_input

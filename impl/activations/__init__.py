@@ -6,10 +6,11 @@ Every module defines, on NumPy arrays of any supported dtype (the result has the
 * ``derivative(net, out, params)``: f'(net), a function of net (ACT-7);
 * ``forward_and_derivative(net, params, out=None, deriv=None)``: both, sharing their intermediates,
   written into ``out`` and ``deriv`` when given (the network passes buffers it reuses);
-* ``scalar(params, dtype="float64")``: a function of one scalar returning ``(out, f'(net))`` with
-  the same formulas in ``math``, for the straight-line kernel (``bpspec.impl.kernel``): on Python
-  floats for float64, on NumPy float32 scalars for float32, each ``math`` result rounded once to
-  float32 (``bpspec.impl.dtypes.elementary``).
+* ``scalar_source(params)``: the same formulas on one scalar, as Python statements from ``net`` to
+  ``out`` and ``deriv`` calling ``exp``, ``log1p`` or ``tanh``, which the straight-line kernel
+  (``bpspec.impl.kernel``) writes out inline for every unit and runs on Python floats for float64,
+  on NumPy float32 scalars for float32, each elementary function's double rounded once to float32
+  (``bpspec.impl.dtypes.elementary``); ``formula.activation_formula`` compiles them alone.
 
 ``params`` is the case's ``activation_params`` dict. For every finite input in every dtype the
 functions return finite numbers and raise no overflow or invalid-operation flag: each exponential is

@@ -6,7 +6,7 @@ derivative: 1
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -32,10 +32,14 @@ def derivative(net: np.ndarray, out: np.ndarray, params: Mapping[str, Any]) -> n
     return np.ones_like(net)
 
 
-def scalar(params: Mapping[str, Any], dtype: str = "float64") -> Callable[[float], tuple[float, float]]:
-    """The same rule on one scalar of ``dtype``; nothing is rounded but what the arithmetic rounds (ACT-4)."""
+SCALAR_SOURCE = """\
+out = net
+deriv = 1.0
+"""
+"""The rule on one scalar, as Python statements from ``net`` to ``out`` and ``deriv``, which the
+straight-line kernel writes out inline for every unit (ACT-4)."""
 
-    def f(net: float) -> tuple[float, float]:
-        return net, 1.0
 
-    return f
+def scalar_source(params: Mapping[str, Any]) -> str:
+    """``SCALAR_SOURCE``, whatever the params (ACT-4)."""
+    return SCALAR_SOURCE

@@ -10,7 +10,7 @@ rounded value.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -50,11 +50,9 @@ def derivative(net: np.ndarray, out: np.ndarray, params: Mapping[str, Any]) -> n
     return forward_and_derivative(net, params)[1]
 
 
-def scalar(params: Mapping[str, Any], dtype: str = "float64") -> Callable[[float], tuple[float, float]]:
-    """The same rule on one scalar of ``dtype``; nothing is rounded but what the arithmetic rounds (ACT-5)."""
-    a = slope(params)
-
-    def f(net: float) -> tuple[float, float]:
-        return (net, 1.0) if net > 0 else (a * net, a)
-
-    return f
+def scalar_source(params: Mapping[str, Any]) -> str:
+    """The rule on one scalar, as Python statements from ``net`` to ``out`` and ``deriv``, which the
+    straight-line kernel writes out inline for every unit (ACT-5); the slope is written as its
+    float64 literal, which ``repr`` round-trips exactly."""
+    a = repr(slope(params))
+    return f"if net > 0.0:\n    out = net\n    deriv = 1.0\nelse:\n    out = {a} * net\n    deriv = {a}\n"

@@ -7,7 +7,7 @@ Exact in every dtype: no rounding happens.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -30,10 +30,18 @@ def derivative(net: np.ndarray, out: np.ndarray, params: Mapping[str, Any]) -> n
     return (net > 0).astype(net.dtype)
 
 
-def scalar(params: Mapping[str, Any], dtype: str = "float64") -> Callable[[float], tuple[float, float]]:
-    """The same rule on one scalar of ``dtype``; nothing is rounded but what the arithmetic rounds (ACT-3)."""
+SCALAR_SOURCE = """\
+if net > 0.0:
+    out = net
+    deriv = 1.0
+else:
+    out = 0.0
+    deriv = 0.0
+"""
+"""The rule on one scalar, as Python statements from ``net`` to ``out`` and ``deriv``, which the
+straight-line kernel writes out inline for every unit (ACT-3)."""
 
-    def f(net: float) -> tuple[float, float]:
-        return (net, 1.0) if net > 0 else (0.0, 0.0)
 
-    return f
+def scalar_source(params: Mapping[str, Any]) -> str:
+    """``SCALAR_SOURCE``, whatever the params (ACT-3)."""
+    return SCALAR_SOURCE

@@ -18,13 +18,10 @@ net's): exact, one and two SIMD passes, where NumPy's ``abs`` + ``negative`` tak
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from math import exp
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-
-from bpspec.impl.dtypes import elementary
 
 #: unsigned integers of each float width, and their sign bit: the arrays' bit patterns
 _BITS = {size: np.dtype(f"u{size}") for size in (2, 4, 8)}
@@ -81,14 +78,24 @@ def derivative(net: np.ndarray, out: np.ndarray, params: Mapping[str, Any]) -> n
     return forward_and_derivative(net, params)[1]
 
 
-def scalar(params: Mapping[str, Any], dtype: str = "float64") -> Callable[[float], tuple[float, float]]:
-    """The same formulas on one scalar of ``dtype`` (ACT-1)."""
-    exp_ = elementary(exp, dtype)
+SCALAR_SOURCE = """\
+if net >= 0.0:
+    e = exp(-net)
+    r = 1.0 / (1.0 + e)
+    out = r
+    deriv = e * r * r
+else:
+    e = exp(-abs(net))
+    r = 1.0 / (1.0 + e)
+    out = e * r
+    deriv = out * r
+"""
+"""The formulas on one scalar, as Python statements from ``net`` to ``out`` and ``deriv``, which the
+straight-line kernel writes out inline for every unit (ACT-1). For net >= 0, -|net| is -net and out is
+r, so that branch needs neither abs nor the select; the other keeps exp(-abs(net)), so that a NaN
+keeps its sign."""
 
-    def f(net: float) -> tuple[float, float]:
-        e = exp_(-abs(net))
-        r = 1.0 / (1.0 + e)
-        er = e * r
-        return (r if net >= 0 else er), er * r
 
-    return f
+def scalar_source(params: Mapping[str, Any]) -> str:
+    """``SCALAR_SOURCE``, whatever the params (ACT-1)."""
+    return SCALAR_SOURCE

@@ -11,14 +11,12 @@ that shortcut is off by 2e-9, which float64 resolves. e = exp(-|net|) is shared 
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from bpspec.impl.activations import sigmoid
-from bpspec.impl.dtypes import elementary
 
 
 def forward_and_derivative(net: np.ndarray, params: Mapping[str, Any], out: np.ndarray | None = None,
@@ -46,13 +44,23 @@ def derivative(net: np.ndarray, out: np.ndarray, params: Mapping[str, Any]) -> n
     return sigmoid.forward(net, params)
 
 
-def scalar(params: Mapping[str, Any], dtype: str = "float64") -> Callable[[float], tuple[float, float]]:
-    """The same formulas on one scalar of ``dtype`` (ACT-6)."""
-    exp, log1p = elementary(math.exp, dtype), elementary(math.log1p, dtype)
+SCALAR_SOURCE = """\
+if net >= 0.0:
+    e = exp(-net)
+    r = 1.0 / (1.0 + e)
+    out = net + log1p(e)
+    deriv = r
+else:
+    e = exp(-abs(net))
+    r = 1.0 / (1.0 + e)
+    out = max(net, 0.0) + log1p(e)
+    deriv = e * r
+"""
+"""The formulas on one scalar, as Python statements from ``net`` to ``out`` and ``deriv``, which the
+straight-line kernel writes out inline for every unit (ACT-6). For net >= 0, -|net| is -net,
+max(net, 0) is net and sigmoid(net) is r; the other branch takes every other input, NaN included."""
 
-    def f(net: float) -> tuple[float, float]:
-        e = exp(-abs(net))
-        r = 1.0 / (1.0 + e)
-        return max(net, 0.0) + log1p(e), (r if net >= 0 else e * r)
 
-    return f
+def scalar_source(params: Mapping[str, Any]) -> str:
+    """``SCALAR_SOURCE``, whatever the params (ACT-6)."""
+    return SCALAR_SOURCE

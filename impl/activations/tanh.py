@@ -11,14 +11,12 @@ computed and cannot overflow; every factor lies in [0, 4].
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from bpspec.impl.activations import sigmoid
-from bpspec.impl.dtypes import elementary
 
 
 def forward_and_derivative(net: np.ndarray, params: Mapping[str, Any], out: np.ndarray | None = None,
@@ -44,14 +42,18 @@ def derivative(net: np.ndarray, out: np.ndarray, params: Mapping[str, Any]) -> n
     return forward_and_derivative(net, params)[1]
 
 
-def scalar(params: Mapping[str, Any], dtype: str = "float64") -> Callable[[float], tuple[float, float]]:
-    """The same formulas on one scalar of ``dtype`` (ACT-2)."""
-    exp, tanh = elementary(math.exp, dtype), elementary(math.tanh, dtype)
+SCALAR_SOURCE = """\
+e = exp(-net) if net >= 0.0 else exp(-abs(net))
+e = e * e
+s = 1.0 + e
+out = tanh(net)
+deriv = 4.0 * e / (s * s)
+"""
+"""The formulas on one scalar, as Python statements from ``net`` to ``out`` and ``deriv``, which the
+straight-line kernel writes out inline for every unit (ACT-2). For net >= 0, -|net| is -net (no abs
+call); below, and for NaN, exp(-abs(net))."""
 
-    def f(net: float) -> tuple[float, float]:
-        e = exp(-abs(net))
-        e = e * e
-        s = 1.0 + e
-        return tanh(net), 4.0 * e / (s * s)
 
-    return f
+def scalar_source(params: Mapping[str, Any]) -> str:
+    """``SCALAR_SOURCE``, whatever the params (ACT-2)."""
+    return SCALAR_SOURCE
