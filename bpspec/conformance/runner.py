@@ -176,7 +176,7 @@ def check_cases(adapter: Adapter, cases: list[dict], rows_of: dict[str, Rows], d
     return [c.outcome for c in checking]
 
 
-def _stage(checking: list[_Checking], work: Any) -> None:
+def _stage(checking: list[_Checking], work: Callable[[_Checking], None]) -> None:
     """``work(c)`` for every unsettled case, within what is left of its time limit; an overrun or a
     BaseException (SystemExit too) fails the case with the reason, and the run goes on (ADP-3, CHK-3)."""
     for c in checking:
