@@ -121,8 +121,8 @@ def test_annotated_load_is_annotate_of_the_plain_load(vectors, cache, uncached):
         pd.testing.assert_frame_equal(suite.values, expected, check_exact=True)
     some = list(plain.cases)[::2]
     part = plain.values[plain.values["case"].isin(some)]
-    pd.testing.assert_frame_equal(suite.values[suite.values["case"].isin(some)], annotate(part, plain.cases),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(suite.values[suite.values["case"].isin(some)].reset_index(drop=True),
+                                  annotate(part, plain.cases), check_exact=True)
 
 
 def test_annotation_follows_the_per_name_definitions(vectors, cache):

@@ -65,9 +65,10 @@ def systematic_names(case: dict) -> list[str]:
 
 def annotate(values: pd.DataFrame, cases: dict[str, dict],
              parsed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
-    """Add ``quantity``, ``layer``, ``i``, ``j``, ``group`` and ``rank`` columns; ungraded rows get
-    quantity ''. ``parsed`` is ``names.parse_all(values["name"])`` where the caller has it; rows of
-    cases with seed aliases are parsed again from their systematic names (NOT-3)."""
+    """Add ``quantity``, ``layer``, ``i``, ``j``, ``group``, ``rank``, ``flat`` and ``case_index``
+    columns, and put the rows in grading order (``GRADING_ORDER``); ungraded rows get quantity ''.
+    ``parsed`` is ``names.parse_all(values["name"])`` where the caller has it; rows of cases with seed
+    aliases are parsed again from their systematic names (NOT-3)."""
     quantity, layer, i, j = parsed if parsed is not None else parse_all(values["name"])
     case = values["case"].to_numpy()
     aliased = [c for c, definition in cases.items() if definition.get("names")]
@@ -89,6 +90,33 @@ def annotate(values: pd.DataFrame, cases: dict[str, dict],
     codes, distinct = pd.factorize(values["case"])
     n_layers = np.array([len(cases[c]["layer_sizes"]) - 1 for c in distinct] or [0], dtype=np.int64)[codes]
     output = pd.Index(list(CODE)).get_indexer(quantity).astype(np.int64) + 1  # CODE, or 0 if ungraded
-    out["group"] = output * 1000 + layer
-    out["rank"] = _rank_codes(quantity, layer, n_layers)
-    return out
+    out["group"] = group = output * 1000 + layer
+    out["rank"] = rank = _rank_codes(quantity, layer, n_layers)
+    sizes = [cases[c]["layer_sizes"] for c in distinct]
+    out["flat"] = np.where(rank >= 0, _flat(group, i, j, codes, sizes), -1)
+    out["case_index"] = position = pd.Index(list(cases)).get_indexer(values["case"]).astype(np.int64)
+    order = np.lexsort((group, values["step"].to_numpy(), position, rank < 0))
+    return out.take(order).reset_index(drop=True)
+
+
+GRADING_ORDER = ("graded first", "case_index", "step", "group")
+"""The order ``annotate`` puts a suite's rows in, stably (within a group the file's order): graded
+rows (``rank >= 0``) first, then by case (``case_index``, the case's position in its suite's cases
+file), recorded step and (quantity, layer) group, so that every selection grading makes, a case's
+rows, a step's, a group's, is a slice (``conformance.rows``)."""
+
+_MATRICES = [CODE[q] for q in ("W", "grad_W", "new_W")]
+
+
+def _flat(group: np.ndarray, i: np.ndarray, j: np.ndarray, case_code: np.ndarray, sizes: list[list[int]]
+          ) -> np.ndarray:
+    """Each graded row's position in its layer's array flattened in C order (ADP-2's shapes):
+    i * columns + j where the value has two indices, else i (0 for E_total); the columns are the
+    layer's units, or for a matrix its inputs. ``sizes[case_code]`` are the row's layer sizes."""
+    table = np.zeros((len(sizes), max((len(s) for s in sizes), default=1)), dtype=np.int64)
+    for k, s in enumerate(sizes):
+        table[k, :len(s)] = s
+    layer = np.clip(group % 1000, 0, table.shape[1] - 1)
+    matrix = np.isin(group // 1000, _MATRICES)
+    columns = table[case_code, np.where(matrix, np.maximum(layer - 1, 0), layer)]
+    return np.where(j >= 0, i * columns + j, i)

@@ -1,11 +1,13 @@
-"""Vector rows as NumPy columns, ordered so that every selection grading makes is a slice (spec CHK-1).
+"""Vector rows as NumPy columns, in an order where every selection grading makes is a slice (spec CHK-1).
 
 Grading selects, for every value, its case's rows, then its recorded step's rows, then its
 (quantity, layer) group's rows (CHK-2). Done on a pandas DataFrame each selection copies every
 column and costs tens of microseconds, which over the shipped suite's ~14,000 groups cost more than
-the comparisons themselves. ``by_case`` sorts a suite's annotated rows once, stably, by (case, step,
-group): each case, each step of a case and each group of a step is then a contiguous slice, taken
-as views. Within a group the rows keep the file's order.
+the comparisons themselves. ``conformance.index.annotate`` puts a suite's rows in grading order
+(graded rows first, by case, step and group; within a group the file's order), and the parsed-vector
+cache keeps them so (VEC-7): each case, each step of a case and each group of a step is then a
+contiguous slice. ``Rows`` is such a selection; it slices a column only when the column is read,
+since grading reads a few of the fourteen.
 """
 
 from __future__ import annotations
@@ -16,37 +18,43 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from bpspec.conformance.index import CODE
-
 Run = tuple[int, int, int, int]
 """(step, group, start, stop): the rows of one (quantity, layer) group of one step."""
 
 
 class Rows:
-    """Annotated vector rows (``conformance.index.annotate``'s columns) as NumPy arrays, sorted by
-    (step, group); ``rows[column]`` is that column's array. ``runs``, when the caller has them,
-    are the (step, group) runs of these rows (else they are found on first use)."""
+    """Annotated vector rows (``conformance.index.annotate``'s columns), sorted by (step, group):
+    ``rows[column]`` is that column's array, read from the shared ``columns`` at ``pick`` (a slice,
+    or for rows that are not contiguous there an index array) on first use. ``runs``, when the
+    caller has them, are the (step, group) runs of these rows (else they are found on first use)."""
 
-    def __init__(self, columns: dict[str, np.ndarray], runs: list[Run] | None = None):
+    def __init__(self, columns: dict[str, np.ndarray], runs: list[Run] | None = None,
+                 pick: slice | np.ndarray | None = None):
         self.columns = columns
+        self.pick = slice(0, len(columns["group"])) if pick is None else pick
         self._runs = runs
+        self._read: dict[str, np.ndarray] = {}
         self._by_step: dict[int, Rows] | None = None
 
     @classmethod
     def of(cls, frame: pd.DataFrame, case: dict) -> Rows:
         """The graded rows of one case in an annotated frame."""
-        return by_case(frame, [case["case"]], {case["case"]: case})[case["case"]]
+        return by_case(frame, [case["case"]])[case["case"]]
 
     def __len__(self) -> int:
-        return len(self.columns["group"])
+        pick = self.pick
+        return pick.stop - pick.start if isinstance(pick, slice) else len(pick)
 
     def __getitem__(self, column: str) -> np.ndarray:
-        return self.columns[column]
+        values = self._read.get(column)
+        if values is None:
+            values = self._read[column] = self.columns[column][self.pick]
+        return values
 
     @property
     def runs(self) -> list[Run]:
         if self._runs is None:
-            self._runs = _runs(self.columns["step"], self.columns["group"])
+            self._runs = _runs(self["step"], self["group"])
         return self._runs
 
     @cached_property
@@ -65,8 +73,10 @@ class Rows:
         return codes, starts
 
     def part(self, start: int, stop: int, runs: list[Run] | None = None) -> Rows:
-        """Rows ``start`` to ``stop``, as views; ``runs`` theirs, counted from ``start``."""
-        return Rows({c: a[start:stop] for c, a in self.columns.items()}, runs)
+        """Rows ``start`` to ``stop`` of these; ``runs`` theirs, counted from ``start``."""
+        pick = self.pick
+        at = slice(pick.start + start, pick.start + stop) if isinstance(pick, slice) else pick[start:stop]
+        return Rows(self.columns, runs, at)
 
     def by_step(self) -> dict[int, Rows]:
         """The rows of each recorded step, in step order (cut once, then kept)."""
@@ -90,10 +100,11 @@ class Rows:
         for step, group, a, b in kept:
             runs.append((step, group, k, k + b - a))
             k += b - a
-        return Rows({c: v[at] for c, v in self.columns.items()}, runs)
+        pick = self.pick
+        return Rows(self.columns, runs, at + pick.start if isinstance(pick, slice) else pick[at])
 
     def _cut(self, runs: list[Run]) -> Rows:
-        """The rows of consecutive ``runs`` of these rows, as views."""
+        """The rows of consecutive ``runs`` of these rows."""
         if not runs:
             return self.part(0, 0, [])
         first, last = runs[0][2], runs[-1][3]
@@ -113,43 +124,62 @@ def layer_arrays(rows: Rows, values: np.ndarray, shape: Callable[[int], tuple[in
     return arrays
 
 
+def _cuts(*keys: np.ndarray) -> np.ndarray:
+    """Where any of the equally long ``keys`` changes from one row to the next: the row after."""
+    change = np.zeros(max(len(keys[0]) - 1, 0), dtype=bool)
+    for key in keys:
+        change |= key[1:] != key[:-1]
+    return np.flatnonzero(change) + 1
+
+
 def _runs(steps: np.ndarray, groups: np.ndarray) -> list[Run]:
     """The runs of equal (step, group) of rows sorted by them."""
     if not len(steps):
         return []
-    cuts = np.flatnonzero((steps[1:] != steps[:-1]) | (groups[1:] != groups[:-1])) + 1
-    starts = [0, *cuts.tolist()]
-    stops = [*cuts.tolist(), len(steps)]
+    cuts = _cuts(steps, groups).tolist()
+    starts, stops = [0, *cuts], [*cuts, len(steps)]
     return list(zip(steps[starts].tolist(), groups[starts].tolist(), starts, stops, strict=True))
 
 
-def by_case(frame: pd.DataFrame, names: Iterable[str], cases: dict[str, dict]) -> dict[str, Rows]:
+def by_case(frame: pd.DataFrame, names: Iterable[str], cases: dict[str, dict] | None = None
+            ) -> dict[str, Rows]:
     """The graded rows (``rank >= 0``) of each case of ``names`` in an annotated suite frame, as
-    ``Rows``, with the column ``flat``: each value's position in its layer's array flattened in C
-    order (ADP-2's shapes, ``cases`` giving the layer sizes). A case without graded rows gets empty
-    ``Rows``."""
-    wanted = list(names)
-    code = pd.Index(wanted).get_indexer(frame["case"])
-    keep = np.flatnonzero((code >= 0) & (frame["rank"].to_numpy() >= 0))
-    lex = np.lexsort((frame["group"].to_numpy()[keep], frame["step"].to_numpy()[keep], code[keep]))
-    at, code = keep[lex], code[keep[lex]]
-    every = Rows({c: frame[c].to_numpy()[at] for c in frame.columns})
-    every.columns["flat"] = _flat(every, code, [cases[c]["layer_sizes"] for c in wanted])
-    bounds = np.searchsorted(code, np.arange(len(wanted) + 1)).tolist()
-    return {c: every.part(a, b) for c, a, b in zip(wanted, bounds, bounds[1:], strict=False)}
+    ``Rows`` over one set of columns. A frame in ``annotate``'s grading order, or a selection of its
+    rows, is used as it is, its columns as views; any other is sorted into that order first. A case
+    without graded rows gets empty ``Rows``. (``cases`` is accepted for the callers' symmetry; the
+    frame's ``flat`` and ``case_index`` columns carry what was read from it.)"""
+    columns = _graded(frame)
+    n = len(columns["group"])
+    index, steps, groups = columns["case_index"], columns["step"], columns["group"]
+    case_cuts = _cuts(index).tolist()
+    case_starts, case_stops = [0, *case_cuts] if n else [], [*case_cuts, n] if n else []
+    run_cuts = _cuts(index, steps, groups)
+    run_starts = np.concatenate([[0], run_cuts]) if n else np.zeros(0, dtype=np.int64)
+    run_stops = np.append(run_cuts, n) if n else run_starts
+    first = np.searchsorted(run_starts, case_starts).tolist() + [len(run_starts)]
+    own_start = np.repeat(case_starts, np.diff(first)) if n else run_starts
+    runs = list(zip(steps[run_starts].tolist(), groups[run_starts].tolist(),
+                    (run_starts - own_start).tolist(), (run_stops - own_start).tolist(), strict=True))
+    span = {str(columns["case"][a]): k for k, a in enumerate(case_starts)}
+    rows_of = {}
+    for name in names:
+        k = span.get(name)
+        rows_of[name] = Rows(columns, [], slice(0, 0)) if k is None else \
+            Rows(columns, runs[first[k]:first[k + 1]], slice(case_starts[k], case_stops[k]))
+    return rows_of
 
 
-_MATRICES = [CODE[q] for q in ("W", "grad_W", "new_W")]
-
-
-def _flat(rows: Rows, case_code: np.ndarray, sizes: list[list[int]]) -> np.ndarray:
-    """i * columns + j where the value has two indices, else i (0 for E_total): the row's position
-    in its layer array, whose columns are the layer's units, or for a matrix its inputs."""
-    table = np.zeros((len(sizes), max((len(s) for s in sizes), default=1)), dtype=np.int64)
-    for k, s in enumerate(sizes):
-        table[k, :len(s)] = s
-    i, j, group = rows["i"], rows["j"], rows["group"]
-    layer = group % 1000
-    matrix = np.isin(group // 1000, _MATRICES)
-    columns = table[case_code, np.where(matrix, np.maximum(layer - 1, 0), layer)]
-    return np.where(j >= 0, i * columns + j, i)
+def _graded(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The graded rows' columns in grading order (``index.GRADING_ORDER``): views of the frame's
+    own arrays when its rows are in that order already, else sorted copies."""
+    rank, index = frame["rank"].to_numpy(), frame["case_index"].to_numpy()
+    steps, groups = frame["step"].to_numpy(), frame["group"].to_numpy()
+    n = int(np.count_nonzero(rank >= 0))
+    i, s, g = index[:n], steps[:n], groups[:n]
+    ordered = bool((rank[:n] >= 0).all()) and bool(np.all(
+        (i[1:] > i[:-1]) | (i[1:] == i[:-1]) & ((s[1:] > s[:-1]) | (s[1:] == s[:-1]) & (g[1:] >= g[:-1]))))
+    if ordered:
+        return {c: frame[c].to_numpy()[:n] for c in frame.columns}
+    keep = np.flatnonzero(rank >= 0)
+    at = keep[np.lexsort((groups[keep], steps[keep], index[keep]))]
+    return {c: frame[c].to_numpy()[at] for c in frame.columns}
