@@ -13,11 +13,12 @@ import pytest
 
 from bpspec.cli import main
 from bpspec.conformance import runner
-from bpspec.conformance.adapters import Adapter
+from bpspec.conformance.adapters import Adapter, resolve
 from bpspec.conformance.diagnose import CATALOGUE, describe
 from tests.adapters.bugs import BUGS
 from tests.adapters.bugs.base import Backprop
 from tests.adapters.bugs.table import DOC
+from tests.adapters.reusing import Reusing
 
 
 def check(capsys, tmp_path, *args: str) -> tuple[int, str, list[dict]]:
@@ -36,6 +37,16 @@ def test_bug_is_rejected_and_diagnosed_as_itself(capsys, tmp_path, name):
     assert code == 1 and failed, out
     assert {c["diagnosis"] for c in failed} == {describe(name)}, out
     assert f"likely bug: {describe(name)}" in out
+
+
+@pytest.mark.parametrize("name", BUGS)
+def test_a_bug_writing_into_reused_arrays_gets_the_same_diagnosis(name):
+    """An adapter that reuses its output arrays from call to call is graded and diagnosed on each result
+    as it returned it (ADP-2, CHK-5)."""
+    bug = BUGS[name]
+    adapter = Adapter(name, Reusing(resolve(f"tests.adapters.bugs:{name}").step).step)
+    failed = [o for o in runner.run(adapter, "float64", [bug.suite], bug.case) if o.status == "fail"]
+    assert failed and {o.diagnosis for o in failed} == {describe(name)}
 
 
 def test_the_correct_base_passes_every_catching_vector():

@@ -131,3 +131,20 @@ def test_steps_graded_together_equal_each_graded_alone(suite, rows_of, unit, dty
     assert sum(g.failed > 0 for g in together) and sum(g.failed == 0 for g in together)
     notes = {note[:40] for g in together for note in g.notes}
     assert len(notes) == 2, notes  # both TOL-7's and TOL-8's
+
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_results_are_read_before_the_adapter_reuses_their_arrays(dtype):
+    """ADP-2, CHK-1, TOL-5: grading reads a result as the adapter returned it, even when the adapter's
+    next calls overwrite the arrays it returned before the step is graded, and a free run starts each
+    step from the parameters the previous call returned: every case passes."""
+    from bpspec.conformance import runner
+    from bpspec.conformance.adapters import Adapter
+    from bpspec.impl.adapter import ADAPTER
+    from tests.adapters.reusing import Reusing
+
+    adapter = Adapter("reusing numpy", Reusing(ADAPTER.step).step)
+    outcomes = list(runner.run(adapter, dtype, ["trajectories"], "trajectories_full_*"))
+    assert len(outcomes) == 8
+    assert all(o.status == "pass" for o in outcomes), [(o.case, o.reason, o.failures[:1]) for o in outcomes]

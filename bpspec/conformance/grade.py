@@ -61,12 +61,21 @@ MAX_FAILURES = 20
 
 def expected_shape(case: dict, quantity: str, layer: int, batch: int) -> tuple[int, ...]:
     """Shape of one layer's entry of the output key of ``quantity`` (ADP-2)."""
-    sizes = case["layer_sizes"]
-    if quantity == "E_total":
+    return _shape(CODE[quantity], layer, case["layer_sizes"], batch)
+
+
+_LOSS = CODE["E_total"]
+_BATCHED = {CODE[q] for q in ("net", "out", "delta")}
+_MATRIX = {CODE[q] for q in ("W", "grad_W", "new_W")}
+
+
+def _shape(code: int, layer: int, sizes: list[int], batch: int) -> tuple[int, ...]:
+    """``expected_shape`` of quantity ``code`` (CODE) in a network of layer ``sizes``."""
+    if code == _LOSS:
         return ()
-    if quantity in ("net", "out", "delta"):
+    if code in _BATCHED:
         return (batch, sizes[layer])
-    if quantity in ("W", "grad_W", "new_W"):
+    if code in _MATRIX:
         return (sizes[layer], sizes[layer - 1])
     return (sizes[layer],)
 
@@ -165,20 +174,42 @@ def _subnormal_cone(code: np.ndarray, layer: np.ndarray, index_i: np.ndarray, in
 @dataclass(eq=False)
 class Gathered:
     """One step's adapter values at its graded rows (``gather``): the adapter's part of grading is
-    done, the arithmetic of ``grade_steps`` is left. The values are the ``pieces`` (each group's layer
-    array, flattened, as float64; one per group of ``rows.groups``, None where the result lacks the
-    quantity), read at each row's ``flat`` position only when the steps are graded, so that one
-    gather serves all steps; an exact adapter's values come as ``got``, with ``err`` = |got - ref|
-    computed in mpmath. ``checked`` marks the values there are to grade."""
+    done, the arithmetic of ``grade_steps`` is left. The values are in ``block``: the layer array of
+    each group of ``rows.groups`` the result has, flattened, end to end, as float64, a copy (an adapter
+    may reuse its arrays for its next result before the step is graded); ``bases`` holds where each
+    group's array starts in it, -1 where the result lacks the quantity. Each row is read at its
+    ``flat`` position only when the steps are graded, so that one ``take`` serves all steps. An exact
+    adapter's values come as ``got``, with ``err`` = |got - ref| computed in mpmath. ``checked``
+    marks the values there are to grade."""
 
     rows: Rows
     case: dict
     rtol: float
     checked: np.ndarray
-    pieces: list[np.ndarray | None]
+    block: np.ndarray
+    bases: list[int]
+    batch: int
     got: np.ndarray | None = None
     err: np.ndarray | None = None
     flush_to_zero: bool = False
+
+    def output(self) -> dict:
+        """The result as ``gather`` read it, as the adapter-style dict (ADP-2) of float64 arrays ``block``
+        holds: each graded group's layer array; what the result lacked, this lacks. A diagnosis reads
+        this rather than the adapter's own arrays, which the adapter may have reused since."""
+        n_layers, sizes = len(self.case["layer_sizes"]) - 1, self.case["layer_sizes"]
+        out: dict = {}
+        for (group, _, _), base in zip(self.rows.groups, self.bases, strict=True):
+            if base < 0:
+                continue
+            code, layer = divmod(group, 1000)
+            shape = _shape(code, layer, sizes, self.batch)
+            arr = self.block[base:base + int(np.prod(shape))].reshape(shape)
+            if code == _LOSS:
+                out["loss"] = arr
+            else:
+                out.setdefault(OUTPUT_KEY[QUANTITY[code]], [None] * n_layers)[layer - 1] = arr
+        return out
 
 
 def gather(rows: Rows, out: dict, case: dict, rtol: float, batch: int, exact: bool = False,
@@ -190,46 +221,62 @@ def gather(rows: Rows, out: dict, case: dict, rtol: float, batch: int, exact: bo
     subnormals as zero (ADP-5)."""
     n = len(rows)
     checked = np.ones(n, dtype=bool) if present is None else present.copy()
-    pieces: list[np.ndarray | None] = []
+    pieces: list[np.ndarray] = []
+    bases: list[int] = []
+    at = 0
     got = err = None
     if exact:
         got, err = np.full(n, np.nan), np.full(n, np.nan)
+    sizes = case["layer_sizes"]
     for group, a, b in rows.groups:
-        q, l = QUANTITY[group // 1000], group % 1000
-        if OUTPUT_KEY[q] not in out:
+        code, l = divmod(group, 1000)
+        q = QUANTITY[code]
+        value = out.get(OUTPUT_KEY[q], _MISSING)
+        if value is _MISSING:
             checked[a:b] = False
-            pieces.append(None)
+            bases.append(-1)
             continue
-        shape = expected_shape(case, q, l, batch)
-        raw = _fetch(out, q, l)
+        shape = _shape(code, l, sizes, batch)
+        raw = value if code == _LOSS else value[l - 1] if type(value) is list and 0 < l <= len(value) else \
+            _fetch(out, q, l)
         if exact:
             got[a:b], err[a:b] = _exact_errors(raw, rows["value"][a:b], rows["i"][a:b], rows["j"][a:b], q,
                                                _label(q, l), shape)
-        else:
-            pieces.append(_as_float(raw, q, l, shape).reshape(-1))
-    return Gathered(rows, case, rtol, checked, pieces, got, err, flush_to_zero and not exact)
+            continue
+        if type(raw) is not np.ndarray or raw.dtype not in _NATIVE or raw.shape != shape:
+            raw = _as_float(raw, q, l, shape)
+        pieces.append(raw.reshape(-1))
+        bases.append(at)
+        at += raw.size
+    block = np.concatenate(pieces, dtype=np.float64) if pieces else np.zeros(0)
+    return Gathered(rows, case, rtol, checked, block, bases, batch, got, err, flush_to_zero and not exact)
+
+
+_MISSING = object()
+_NATIVE = (np.dtype(np.float64), np.dtype(np.float32))
+"""The dtypes an array goes into a ``Gathered.block`` as it is (float32 converts exactly); every
+other type is read by ``_as_float``, which checks it."""
 
 
 def _values(parts: list[Gathered], n: int) -> np.ndarray:
     """The values of ``parts``' rows laid end to end (``n`` of them): one concatenation of every
-    piece, with a NaN first, and one ``take`` at each row's flat position offset by its piece's start
-    (the NaN for a missing piece); an exact step's values are written over its stretch."""
-    pieces, bases, lengths = [np.full(1, np.nan)], [], []
+    block, with a NaN first, and one ``take`` at each row's flat position offset by its group's start
+    (the NaN for a missing group); an exact step's values are written over its stretch."""
+    blocks, starts, lengths = [np.full(1, np.nan)], [], []
     at = 1
     for s in parts:
         if s.got is not None:
-            bases.append(0)
+            starts.append(0)
             lengths.append(len(s.rows))
             continue
-        for (_, a, b), piece in zip(s.rows.groups, s.pieces, strict=True):
-            bases.append(0 if piece is None else at)
+        for (_, a, b), base in zip(s.rows.groups, s.bases, strict=True):
+            starts.append(0 if base < 0 else at + base)
             lengths.append(b - a)
-            if piece is not None:
-                pieces.append(piece)
-                at += len(piece)
-    start = np.repeat(bases, lengths)
+        blocks.append(s.block)
+        at += len(s.block)
+    start = np.repeat(starts, lengths)
     flat = np.concatenate([s.rows["flat"] for s in parts])
-    got = np.concatenate(pieces).take(np.where(start > 0, start + flat, 0))
+    got = np.concatenate(blocks).take(np.where(start > 0, start + flat, 0))
     k = 0
     for s in parts:
         if s.got is not None:

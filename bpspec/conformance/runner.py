@@ -241,7 +241,7 @@ def _single_steps(adapter: Adapter, c: _Checking, dtype: str) -> None:
             raise out
         step = gather(part.without(STATE_CODES), out, case, r, len(batch_indices(case, s)), adapter.exact,
                       flush_to_zero=adapter.flushes_subnormals)
-        evidence = partial(_evidence, case, by_step, part, s, out, adapter.exact)
+        evidence = partial(_evidence, case, by_step, part, s, out if adapter.exact else step, adapter.exact)
         c.steps.append(_Step("single-step", evidence, step))
 
 
@@ -251,9 +251,13 @@ def _start(case: dict, part: Rows, s: int, exact: bool) -> tuple[Any, Any]:
     return (case["weights"], case["biases"]) if s == 0 else golden_state(part, case, exact)
 
 
-def _evidence(case: dict, by_step: dict[int, Rows], part: Rows, s: int, out: dict, exact: bool) -> dict:
-    """What the diagnosis of a failing single step reads: its case, rows, result and starting state."""
+def _evidence(case: dict, by_step: dict[int, Rows], part: Rows, s: int, result: dict | Gathered,
+              exact: bool) -> dict:
+    """What the diagnosis of a failing single step reads: its case, rows, result and starting state.
+    ``result`` is the result as gathered (``Gathered.output``: the adapter may have reused its arrays
+    since), or for an exact adapter the result itself."""
     weights, biases = _start(case, part, s, exact)
+    out = result.output() if isinstance(result, Gathered) else result
     return dict(case=case, by_step=by_step, step=s, out=out, weights=weights, biases=biases)
 
 
@@ -277,20 +281,37 @@ def _free_steps(adapter: Adapter, c: _Checking, dtype: str) -> None:
                  for s, out, weights, biases in _chain(adapter, case, dtype))
     for s, out, weights, biases, g in steps:
         if g is not None:
-            evidence = dict(case=case, by_step=by_step, step=s, out=out, weights=weights, biases=biases)
             gathered = g if isinstance(g, Gathered) else None
+            result = gathered if gathered is not None and not adapter.exact else out
+            evidence = partial(_free_evidence, case, by_step, s, result, weights, biases)
             c.steps.append(_Step("free-running", evidence, gathered, None if gathered else g))
 
 
+def _free_evidence(case: dict, by_step: dict[int, Rows], s: int, result: dict | Gathered, weights: Any,
+                   biases: Any) -> dict:
+    """What the diagnosis of a failing free-running step reads (as ``_evidence``)."""
+    out = result.output() if isinstance(result, Gathered) else result
+    return dict(case=case, by_step=by_step, step=s, out=out, weights=weights, biases=biases)
+
+
 def _chain(adapter: Adapter, case: dict, dtype: str) -> Iterator[tuple[int, dict, Any, Any]]:
-    """Each recorded step after 0 with its result and starting parameters, one step call per update."""
+    """Each recorded step after 0 with its result and starting parameters, one step call per update.
+    Arrays among the parameters are copied as each result comes: the next call may overwrite the
+    adapter's arrays."""
     weights, biases = case["weights"], case["biases"]
     record = set(case["record"])
     for s in range(max(record) + 1):
         out = _call(adapter, make_input(case, weights, biases, s, dtype, adapter.exact))
         if s in record and s > 0:
             yield s, out, weights, biases
-        weights, biases = out["new_weights"], out["new_biases"]
+        weights, biases = _owned(out["new_weights"]), _owned(out["new_biases"])
+
+
+def _owned(layers: Any) -> Any:
+    """``layers`` with each NumPy array among them copied (other values as they are)."""
+    if not isinstance(layers, (list, tuple)):
+        return layers
+    return [a.copy() if isinstance(a, np.ndarray) else a for a in layers]
 
 
 def _trajectory(adapter: Adapter, case: dict, by_step: dict, dtype: str) -> list[FreeStep] | None:
