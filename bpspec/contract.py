@@ -91,7 +91,7 @@ def check_architecture(layer_sizes: Any, activations: Any, loss: Any, reduction:
 def shape_of(nested: Any) -> tuple[int, ...]:
     """Shape of a nested list or array, checking it is rectangular."""
     if hasattr(nested, "shape"):
-        return tuple(int(n) for n in nested.shape)
+        return tuple(map(int, nested.shape))
     if isinstance(nested, (list, tuple)):
         if not nested:
             return (0,)

@@ -8,14 +8,16 @@ what ``bpspec check --impl numpy`` calls: its ``step_many`` stacks inputs of one
 
 Numbers may be nested lists, NumPy arrays or decimal strings. They are read as float64 first
 (``float()`` rounds a decimal string once) and then cast to the dtype; the numbers of generated
-cases are exact in every dtype, so for them nothing is rounded (CASE-2). An input that is not
-finite in float64, or that overflows the dtype, is a ContractError; so is every other broken input
-(ADP-4). A dtype this implementation does not compute in raises NotImplementedError (ADP-3).
+cases are exact in every dtype, so for them nothing is rounded (CASE-2). An ndarray already of the
+dtype is taken as it is: every dtype here is exact in float64, so the round trip would change no bit.
+An input that is not finite in float64, or that overflows the dtype, is a ContractError; so is every
+other broken input (ADP-4). A dtype this implementation does not compute in raises
+NotImplementedError (ADP-3).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,6 +26,7 @@ from bpspec import contract
 from bpspec.impl import network
 
 _OPTIONAL = ("activation_params", "conventions", "dtype")
+_FLOAT64 = np.dtype(np.float64)
 _RESULTS = ("grad_weights", "grad_biases", "new_weights", "new_biases", "nets", "outs", "deltas")
 
 
@@ -45,20 +48,32 @@ def parse(inp: Mapping[str, Any], stacked: bool = False) -> tuple[network.Networ
                           inp.get("activation_params") or {}, inp.get("conventions"),
                           str(inp.get("dtype") or "float64"))
     dt = net.np_dtype
-    raw = {
-        "x": _float64(inp["x"], "x"),
-        "y": _float64(inp["y"], "y"),
-        "weights": [_float64(w, f"weights[{i}]") for i, w in enumerate(_layers(inp, "weights"))],
-        "biases": [_float64(b, f"biases[{i}]") for i, b in enumerate(_layers(inp, "biases"))],
-        "learning_rate": _float64(inp["learning_rate"], "learning_rate"),
-    }
-    if raw["learning_rate"].shape not in ((), (n_cases,)):
-        raise contract.ContractError(f"learning_rate has shape {raw['learning_rate'].shape}; "
+    arrays: list[np.ndarray] = []
+    labels: list[tuple[str, int | None]] = []
+    try:
+        for key in ("x", "y"):
+            arrays.append(_array(inp[key], dt, key))
+            labels.append((key, None))
+        for key in ("weights", "biases"):
+            for i, value in enumerate(_layers(inp, key)):
+                arrays.append(_array(value, dt, key, i))
+                labels.append((key, i))
+        arrays.append(_array(inp["learning_rate"], dt, "learning_rate"))
+        labels.append(("learning_rate", None))
+    except Exception:
+        if (name := _first_not_finite(arrays, labels)) is not None:
+            raise contract.ContractError(f"{name} holds a value that is not a finite number") from None
+        raise
+    if (name := _first_not_finite(arrays, labels)) is not None:
+        raise contract.ContractError(f"{name} holds a value that is not a finite number")
+    if arrays[-1].shape not in ((), (n_cases,)):
+        raise contract.ContractError(f"learning_rate has shape {arrays[-1].shape}; "
                                      f"expected a scalar{' or (C,)' if stacked else ''}")
-    with np.errstate(over="ignore", under="ignore"):
-        arrays = {k: [_cast(a, dt, f"{k}[{i}]") for i, a in enumerate(v)] if isinstance(v, list)
-                  else _cast(v, dt, k) for k, v in raw.items()}
-    return net, arrays
+    if dt != _FLOAT64:
+        arrays = _cast(arrays, labels, dt)
+    n_layers = (len(arrays) - 3) // 2
+    x, y, weights, biases = arrays[0], arrays[1], arrays[2:2 + n_layers], arrays[2 + n_layers:-1]
+    return net, {"x": x, "y": y, "weights": weights, "biases": biases, "learning_rate": arrays[-1]}
 
 
 def step(inp: Mapping[str, Any]) -> dict[str, Any]:
@@ -88,21 +103,20 @@ class NumpyAdapter:
         """The results of many step inputs, those of one shape and setting computed as one stack
         (an input alike to no other is stepped on its own: stacking one case only adds copies). Each
         input is validated and converted once; a stack is made of the converted arrays."""
-        groups: dict[str, list[int]] = {}
+        groups: dict[Hashable, list[int]] = {}
         parsed = [parse(inp) for inp in inputs]
         for i, (net, arrays) in enumerate(parsed):
-            key = repr((net, arrays["x"].shape, [w.shape for w in arrays["weights"]]))
-            groups.setdefault(key, []).append(i)
+            groups.setdefault(_stack_key(net, arrays), []).append(i)
         results: list[dict[str, Any]] = [{} for _ in inputs]
         for rows in groups.values():
             if len(rows) == 1:
                 net, arrays = parsed[rows[0]]
                 results[rows[0]] = _result(network.step(net, **arrays))
                 continue
-            arrays = {key: np.stack([parsed[i][1][key] for i in rows])
+            arrays = {key: np.array([parsed[i][1][key] for i in rows])
                       for key in ("x", "y", "learning_rate")}
             for key in ("weights", "biases"):
-                arrays[key] = [np.stack(layer)
+                arrays[key] = [np.array(layer)
                                for layer in zip(*(parsed[i][1][key] for i in rows), strict=True)]
             stacked = _result(network.step(parsed[rows[0]][0], **arrays))
             for c, i in enumerate(rows):
@@ -137,6 +151,20 @@ class NumpyAdapter:
 ADAPTER = NumpyAdapter()
 
 
+def _stack_key(net: network.Network, arrays: Mapping[str, Any]) -> Hashable:
+    """What parsed inputs share when ``step_many`` stacks them: the network's settings and the
+    shapes of x and the weights. A tuple of them, or its repr where a setting is not hashable (a
+    tuple is cheaper to build than the network's repr, by some 10 us an input)."""
+    shapes = (arrays["x"].shape, *(w.shape for w in arrays["weights"]))
+    key = (net.activations, net.loss, net.reduction, net.dtype, tuple(net.conventions.values()),
+           repr(net.activation_params), shapes)
+    try:
+        hash(key)
+    except TypeError:
+        return repr((net, shapes))
+    return key
+
+
 def _result(r: network.Step) -> dict[str, Any]:
     return {"loss": r.loss, **{k: getattr(r, k) for k in _RESULTS}}
 
@@ -150,31 +178,66 @@ def _layers(inp: Mapping[str, Any], key: str) -> list[Any]:
     return list(value)
 
 
-def _float64(value: Any, name: str) -> np.ndarray:
+def _array(value: Any, dt: np.dtype, key: str, index: int | None = None) -> np.ndarray:
+    """``value`` as a float64 array, or as it is when it is already an ndarray of the dtype ``dt``
+    (every dtype here is exact in float64, so the round trip through float64 would change no bit).
+    Finiteness is tested by the caller, on all the arrays of an input at once (``_first_not_finite``)."""
+    if type(value) is np.ndarray and value.dtype == dt:
+        return value
     try:
-        a = np.asarray(value, dtype=np.float64)
+        return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError, OverflowError) as err:
-        raise contract.ContractError(f"{name} is not an array of numbers ({err})") from None
-    if not _all_finite(a):
-        raise contract.ContractError(f"{name} holds a value that is not a finite number")
-    return a
+        raise contract.ContractError(f"{_name(key, index)} is not an array of numbers ({err})") from None
 
 
-def _all_finite(a: np.ndarray) -> bool:
-    """Whether every value of ``a`` is finite: one reduction without ``ndarray.all``'s Python
-    wrapper, which costs more than the test on the small arrays of a step input."""
-    return bool(np.logical_and.reduce(np.isfinite(a), axis=None))
+def _name(key: str, index: int | None) -> str:
+    """How error messages name an array of a step input: ``x``, ``weights[1]``, ... (formatted only
+    for a message)."""
+    return key if index is None else f"{key}[{index}]"
 
 
-def _cast(a: np.ndarray, dt: np.dtype, name: str) -> np.ndarray:
-    """``a``, finite in float64, in the dtype; ContractError if it overflows there. (The caller
-    ignores overflow and underflow, once for all the arrays of an input.)"""
-    if a.dtype == dt:
-        return a
-    out = a.astype(dt)
-    if not _all_finite(out):
+#: arrays of at most this many values in all are tested for finiteness as one (``_all_finite``)
+_JOINT = 4096
+
+
+def _all_finite(arrays: Sequence[np.ndarray]) -> bool:
+    """Whether every value of every array is finite. The arrays of a small input are joined and
+    tested in one pass: a NumPy call costs more than the test of a step input's few numbers, and
+    ``np.concatenate(axis=None)`` flattens and joins them all in one call. (Joining promotes to
+    float64 where the dtypes differ, which is exact for every dtype here.)"""
+    if len(arrays) > 1 and sum([a.size for a in arrays]) <= _JOINT:
+        arrays = (np.concatenate(arrays, axis=None),)
+    return all(np.count_nonzero(np.isfinite(a)) == a.size for a in arrays)
+
+
+def _first_not_finite(arrays: Sequence[np.ndarray], labels: Sequence[tuple[str, int | None]]
+                      ) -> str | None:
+    """The name of the first array (in input order) that holds a value that is not finite; None
+    when every value is finite."""
+    if _all_finite(arrays):
+        return None
+    for a, (key, index) in zip(arrays, labels, strict=True):
+        if not _all_finite((a,)):
+            return _name(key, index)
+    return None
+
+
+def _cast(arrays: list[np.ndarray], labels: Sequence[tuple[str, int | None]], dt: np.dtype
+          ) -> list[np.ndarray]:
+    """The arrays, finite in float64, in the dtype; ContractError naming the first that overflows
+    there. Overflow and underflow are ignored while casting: the finiteness test decides. Only the
+    arrays cast are tested: one already of the dtype was tested as it is."""
+    cast = [k for k, a in enumerate(arrays) if a.dtype != dt]
+    if not cast:
+        return arrays
+    arrays = list(arrays)
+    with np.errstate(over="ignore", under="ignore"):
+        for k in cast:
+            arrays[k] = arrays[k].astype(dt)
+    name = _first_not_finite([arrays[k] for k in cast], [labels[k] for k in cast])
+    if name is not None:
         raise contract.ContractError(f"{name} holds a value beyond the range of {dt.name}")
-    return out
+    return arrays
 
 
 def _check_stack(inp: Mapping[str, Any]) -> int:

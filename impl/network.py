@@ -43,6 +43,7 @@ settings; they only happen when a true intermediate exceeds the dtype's range.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -109,17 +110,16 @@ class Step:
     new_biases: list[np.ndarray]
 
 
-_LISTS = ("nets", "outs", "deltas", "grad_weights", "grad_biases", "new_weights", "new_biases")
-
-
 def step(network: Network, x: Any, y: Any, weights: Sequence[Any], biases: Sequence[Any],
          learning_rate: Any, workspace: Workspace | None = None) -> Step:
     """One gradient-descent step of one network, or of C same-shaped ones given a leading case axis."""
     dt = network.np_dtype
-    stacked = np.ndim(x) == 3
-    n_cases = np.shape(x)[0] if stacked else 1
+    x = np.asarray(x, dtype=dt)
+    biases = [np.asarray(b, dtype=dt) for b in biases]
+    stacked = x.ndim == 3
+    n_cases = x.shape[0] if stacked else 1
     width = 2 if n_cases == 1 else n_cases
-    batch, sizes = np.shape(x)[-2], [np.shape(x)[-1], *(np.shape(b)[-1] for b in biases)]
+    batch, sizes = x.shape[-2], [x.shape[-1], *(b.shape[-1] for b in biases)]
     if gemm.worth_it(sizes, batch):
         return _step_gemm(network, x, y, weights, biases, learning_rate, stacked, workspace)
     nbytes = _result_nbytes(sizes, batch, width, dt)
@@ -136,25 +136,30 @@ def step(network: Network, x: Any, y: Any, weights: Sequence[Any], biases: Seque
         return _cases_last(a) if stacked else a[..., None]
 
     def last(a: Any, space: Workspace | None = temporary) -> np.ndarray:
+        """``a`` case-last and contiguous, the one case twice when there is one (``ndarray.repeat``
+        makes that copy in one call)."""
         a = view(a)
-        shape = (*a.shape[:-1], width)
-        copy = np.empty(shape, dtype=dt) if space is None else space.take(shape, dt)
+        if space is None:
+            return a.repeat(2, -1) if n_cases == 1 else a.copy()
+        copy = space.take((*a.shape[:-1], width), dt)
         np.copyto(copy, a)
         return copy
 
     bias_space = results if network.conventions["bias_update"] == "false" else temporary
     eta = np.asarray(learning_rate, dtype=dt)
-    result = step_cases_last(network, last(x), view(y), [last(w) for w in weights],
-                             [last(b, bias_space) for b in biases], eta if eta.ndim == 0 else last(eta),
-                             results, temporary)
+    r = step_cases_last(network, last(x), view(y), [last(w) for w in weights],
+                        [last(b, bias_space) for b in biases], eta if eta.ndim == 0 else last(eta),
+                        results, temporary)
 
-    def back(a: np.ndarray) -> np.ndarray:
-        if not stacked:
-            return a[..., 0]
-        return _cases_first(a if width == n_cases else a[..., :n_cases])
-
-    loss = back(result.loss) if stacked else result.loss[0]
-    return Step(loss=loss, **{k: [back(a) for a in getattr(result, k)] for k in _LISTS})
+    if stacked:
+        def back(a: np.ndarray) -> np.ndarray:
+            return _cases_first(a if width == n_cases else a[..., :n_cases])
+    else:
+        back = _FIRST_CASE
+    loss = back(r.loss) if stacked else r.loss[0]
+    return Step([*map(back, r.nets)], [*map(back, r.outs)], [*map(back, r.deltas)], loss,
+                [*map(back, r.grad_weights)], [*map(back, r.grad_biases)], [*map(back, r.new_weights)],
+                [*map(back, r.new_biases)])
 
 
 def _step_gemm(network: Network, x: Any, y: Any, weights: Sequence[Any], biases: Sequence[Any],
@@ -206,7 +211,7 @@ def step_cases_last(network: Network, x: np.ndarray, y: np.ndarray, weights: Seq
             shape = (batch, w.shape[0], n_cases)
             net = _contract("bic,jic->bjc", a_prev, w, new(shape), acc)
             np.add(net, b, out=net)
-            out, deriv = ACTIVATIONS[name].forward_and_derivative(
+            out, deriv = ACTIVATIONS[name].forward_and_derivative_into(
                 net, params, new(shape), new(shape, temporary))
             nets.append(net)
             outs.append(out)
@@ -231,13 +236,18 @@ def step_cases_last(network: Network, x: np.ndarray, y: np.ndarray, weights: Seq
             deltas[k] = np.multiply(dE_dout, derivs[k], out=new(derivs[k].shape))
             a_in = x if k == 0 else outs[k - 1]
             grad_ws[k] = _contract("bjc,bic->jic", deltas[k], a_in, new(weights[k].shape), acc)
-            grad_bs[k] = sum_into(deltas[k], (0,), new(biases[k].shape), acc)
+            grad_bs[k] = sum_into(deltas[k], 0, new(biases[k].shape), acc)
             new_ws[k] = _descend(weights[k], eta, grad_ws[k], new(weights[k].shape))
             if conv["bias_update"] == "true":
                 new_bs[k] = _descend(biases[k], eta, grad_bs[k], new(biases[k].shape))
             else:
                 new_bs[k] = biases[k]
     return Step(nets, outs, deltas, E_total, grad_ws, grad_bs, new_ws, new_bs)
+
+
+#: the one case of an unstacked step, ``a[..., 0]``, as a C callable (``map`` calls it without a
+#: Python frame)
+_FIRST_CASE = operator.itemgetter((..., 0))
 
 
 def _cases_last(a: np.ndarray) -> np.ndarray:
@@ -268,6 +278,6 @@ def _contract(subscripts: str, a: np.ndarray, b: np.ndarray, out: np.ndarray, ac
 
 def _result_nbytes(sizes: Sequence[int], batch: int, width: int, dt: np.dtype) -> int:
     """The workspace the results of a step take, alignment included."""
-    per_case = 1 + sum(3 * batch * n_out + 2 * n_in * n_out + 2 * n_out
-                       for n_in, n_out in zip(sizes, sizes[1:], strict=False))
+    per_case = 1 + sum([3 * batch * n_out + 2 * n_in * n_out + 2 * n_out
+                        for n_in, n_out in zip(sizes, sizes[1:], strict=False)])
     return per_case * width * dt.itemsize + ALIGN * (7 * len(sizes) + 1)

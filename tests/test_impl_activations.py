@@ -121,3 +121,26 @@ def test_scalar_form_matches_the_array_form(name):
         np.testing.assert_array_max_ulp(pairs[:, 0], out, maxulp=1)
     else:
         np.testing.assert_array_equal(pairs[:, 0], out)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_small_and_large_arrays_take_forms_with_the_same_bits(monkeypatch, dtype):
+    """ACT-1, ACT-2, ACT-6: the ufunc forms of -|net| and copysign used on arrays of at most
+    ``sigmoid.SMALL`` values and the bit operations used on larger ones give the same bits, at the
+    ends of the range, on NaN and on random values."""
+    from bpspec.impl.activations import sigmoid
+
+    rng = np.random.default_rng(5)
+    special = np.concatenate([extremes(dtype), np.array([np.nan, -np.nan, np.inf, -np.inf], dtype=dtype)])
+    net = np.concatenate([special, (rng.standard_normal(sigmoid.SMALL) * 30).astype(dtype)])[:sigmoid.SMALL]
+
+    def every_result() -> list[np.ndarray]:
+        with np.errstate(all="ignore"):
+            results = [a for name in SMOOTH for a in ACTIVATIONS[name].forward_and_derivative(net, PARAMS)]
+            return [*results, sigmoid.exp_neg_abs(net), sigmoid.copysign(np.abs(net), net)]
+
+    small = every_result()
+    monkeypatch.setattr(sigmoid, "SMALL", 0)
+    large = every_result()
+    assert [a.dtype for a in small] == [a.dtype for a in large]
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(small, large, strict=True))

@@ -6,6 +6,9 @@ Every module defines, on NumPy arrays of any supported dtype (the result has the
 * ``derivative(net, out, params)``: f'(net), a function of net (ACT-7);
 * ``forward_and_derivative(net, params, out=None, deriv=None)``: both, sharing their intermediates,
   written into ``out`` and ``deriv`` when given (the network passes buffers it reuses);
+* ``forward_and_derivative_into(net, params, out, deriv)``: the same, for a caller that already runs
+  under ``np.errstate(under="ignore")`` (a step enters it once, not once per layer: entering it costs
+  more than a small layer's activation);
 * ``scalar_source(params)``: the same formulas on one scalar, as Python statements from ``net`` to
   ``out`` and ``deriv`` calling ``exp``, ``log1p`` or ``tanh``, which the straight-line kernel
   (``bpspec.impl.kernel``) writes out inline for every unit and runs on Python floats for float64,

@@ -29,13 +29,19 @@ def slope(params: Mapping[str, Any]) -> float:
 def forward_and_derivative(net: np.ndarray, params: Mapping[str, Any], out: np.ndarray | None = None,
                            deriv: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """leaky_relu(net) and its derivative, slope at net = 0 (ACT-5)."""
+    with np.errstate(under="ignore"):
+        return forward_and_derivative_into(net, params, out, deriv)
+
+
+def forward_and_derivative_into(net: np.ndarray, params: Mapping[str, Any], out: np.ndarray | None,
+                                deriv: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """``forward_and_derivative`` for a caller already under ``np.errstate(under="ignore")``."""
     a = net.dtype.type(slope(params))
     positive = net > 0
     deriv = np.empty_like(net) if deriv is None else deriv
     deriv.fill(a)
     np.copyto(deriv, 1, where=positive)
-    with np.errstate(under="ignore"):
-        out = np.multiply(net, a, out=out)
+    out = np.multiply(net, a, out=out)
     np.copyto(out, net, where=positive)
     return out, deriv
 

@@ -20,6 +20,10 @@ def forward_and_derivative(net: np.ndarray, params: Mapping[str, Any], out: np.n
     return np.maximum(net, 0, out=out), deriv
 
 
+#: ``forward_and_derivative`` itself: relu raises no floating-point flag and needs no errstate
+forward_and_derivative_into = forward_and_derivative
+
+
 def forward(net: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
     """relu(net) (ACT-3)."""
     return np.maximum(net, 0)

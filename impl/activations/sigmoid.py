@@ -13,7 +13,10 @@ computed in the derivative's array and the signed r in the result's, so one temp
 
 -|net| and copysign(r, net) are bit operations on the arrays' bit patterns (set the sign bit; take
 net's): exact, one and two SIMD passes, where NumPy's ``abs`` + ``negative`` take two and its
-``sign`` and ``copysign`` are not vectorised (each 4-6 times slower than a pass).
+``sign`` and ``copysign`` are not vectorised (each 4-6 times slower than a pass). On arrays of at
+most ``SMALL`` values the ufuncs ``abs``, ``negative`` and ``copysign`` are used instead, which
+give the same bits: there the cost of a call, not of a pass, counts, and the bit operations take
+more calls (a view of each operand's bits) and a NumPy scalar operand.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ _BITS = {size: np.dtype(f"u{size}") for size in (2, 4, 8)}
 _SIGN = {size: _BITS[size].type(1 << (8 * size - 1)) for size in _BITS}
 
 
+#: arrays of at most this many values take the ufuncs, larger ones the bit operations (see above)
+SMALL = 1024
+
+
 def _bits(a: np.ndarray) -> np.ndarray:
     """A view of ``a``'s bit patterns, as unsigned integers of its width."""
     return a.view(_BITS[a.dtype.itemsize])
@@ -36,18 +43,23 @@ def _bits(a: np.ndarray) -> np.ndarray:
 def exp_neg_abs(net: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """e = exp(-|net|), in [0, 1] for every finite net: the one exponential of ACT-1, ACT-2, ACT-6.
     May underflow: callers run it under ``np.errstate(under="ignore")``. (-|net| is net with its sign
-    bit set: exact, one SIMD pass.)"""
+    bit set, exact: ``-abs(net)`` on a small array, one SIMD pass on the bits otherwise.)"""
     if out is None:
         out = np.empty_like(net)
-    size = net.dtype.itemsize
-    np.bitwise_or(_bits(net), _SIGN[size], out=_bits(out))
+    if net.size <= SMALL:
+        np.negative(np.abs(net, out=out), out=out)
+    else:
+        np.bitwise_or(_bits(net), _SIGN[net.dtype.itemsize], out=_bits(out))
     return np.exp(out, out=out)
 
 
 def copysign(magnitude: np.ndarray, sign: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``magnitude`` (>= +0) with the sign bit of ``sign``: exact, two SIMD passes on the bits."""
+    """``magnitude`` (its sign bit clear, as for every value >= +0) with the sign bit of ``sign``,
+    exact: ``np.copysign`` on a small array, two SIMD passes on the bits otherwise."""
     if out is None:
         out = np.empty_like(magnitude)
+    if magnitude.size <= SMALL:
+        return np.copysign(magnitude, sign, out=out)
     size, bits = sign.dtype.itemsize, _bits(out)
     np.bitwise_and(_bits(sign), _SIGN[size], out=bits)
     np.bitwise_or(bits, _bits(magnitude), out=bits)
@@ -59,13 +71,19 @@ def forward_and_derivative(net: np.ndarray, params: Mapping[str, Any], out: np.n
     """sigmoid(net) = max(e * r, copysign(r, net)) and sigmoid'(net) = e * r * r, r = 1 / (1 + e)
     (ACT-1)."""
     with np.errstate(under="ignore"):
-        e = exp_neg_abs(net, deriv)
-        r = np.add(e, 1)
-        np.divide(1, r, out=r)
-        out = copysign(r, net, out)
-        np.multiply(e, r, out=e)
-        np.maximum(e, out, out=out)
-        return out, np.multiply(e, r, out=e)
+        return forward_and_derivative_into(net, params, out, deriv)
+
+
+def forward_and_derivative_into(net: np.ndarray, params: Mapping[str, Any], out: np.ndarray | None,
+                                deriv: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """``forward_and_derivative`` for a caller already under ``np.errstate(under="ignore")``."""
+    e = exp_neg_abs(net, deriv)
+    r = np.add(e, 1)
+    np.divide(1, r, out=r)
+    out = copysign(r, net, out)
+    np.multiply(e, r, out=e)
+    np.maximum(e, out, out=out)
+    return out, np.multiply(e, r, out=e)
 
 
 def forward(net: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:

@@ -23,15 +23,21 @@ def forward_and_derivative(net: np.ndarray, params: Mapping[str, Any], out: np.n
                            deriv: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """softplus(net) = max(net, 0) + log1p(e) and sigmoid(net) = r * max(e, sign(net)) (ACT-6, ACT-1)."""
     with np.errstate(under="ignore"):
-        e = sigmoid.exp_neg_abs(net, out)
-        r = np.add(e, 1, out=deriv)
-        np.divide(1, r, out=r)
-        other = np.sign(net)
-        np.maximum(e, other, out=other)
-        np.multiply(r, other, out=r)
-        np.log1p(e, out=e)
-        np.maximum(net, 0, out=other)
-        return np.add(other, e, out=e), r
+        return forward_and_derivative_into(net, params, out, deriv)
+
+
+def forward_and_derivative_into(net: np.ndarray, params: Mapping[str, Any], out: np.ndarray | None,
+                                deriv: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """``forward_and_derivative`` for a caller already under ``np.errstate(under="ignore")``."""
+    e = sigmoid.exp_neg_abs(net, out)
+    r = np.add(e, 1, out=deriv)
+    np.divide(1, r, out=r)
+    other = np.sign(net)
+    np.maximum(e, other, out=other)
+    np.multiply(r, other, out=r)
+    np.log1p(e, out=e)
+    np.maximum(net, 0, out=other)
+    return np.add(other, e, out=e), r
 
 
 def forward(net: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:

@@ -23,12 +23,18 @@ def forward_and_derivative(net: np.ndarray, params: Mapping[str, Any], out: np.n
                            deriv: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """tanh(net) and sech(net)^2 = 4 e / (1 + e)^2, e = exp(-|net|)^2 (ACT-2)."""
     with np.errstate(under="ignore"):
-        e = sigmoid.exp_neg_abs(net, deriv)
-        np.multiply(e, e, out=e)
-        s = np.add(e, 1)
-        np.multiply(s, s, out=s)
-        np.multiply(e, 4, out=e)
-        return np.tanh(net, out=out), np.divide(e, s, out=e)
+        return forward_and_derivative_into(net, params, out, deriv)
+
+
+def forward_and_derivative_into(net: np.ndarray, params: Mapping[str, Any], out: np.ndarray | None,
+                                deriv: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """``forward_and_derivative`` for a caller already under ``np.errstate(under="ignore")``."""
+    e = sigmoid.exp_neg_abs(net, deriv)
+    np.multiply(e, e, out=e)
+    s = np.add(e, 1)
+    np.multiply(s, s, out=s)
+    np.multiply(e, 4, out=e)
+    return np.tanh(net, out=out), np.divide(e, s, out=e)
 
 
 def forward(net: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
