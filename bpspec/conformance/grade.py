@@ -245,10 +245,10 @@ def gather(rows: Rows, out: dict, case: dict, rtol: float, batch: int, exact: bo
             continue
         if type(raw) is not np.ndarray or raw.dtype not in _NATIVE or raw.shape != shape:
             raw = _as_float(raw, q, l, shape)
-        pieces.append(raw.reshape(-1))
+        pieces.append(raw)
         bases.append(at)
         at += raw.size
-    block = np.concatenate(pieces, dtype=np.float64) if pieces else np.zeros(0)
+    block = np.concatenate(pieces, axis=None, dtype=np.float64) if pieces else np.zeros(0)
     return Gathered(rows, case, rtol, checked, block, bases, batch, got, err, flush_to_zero and not exact)
 
 
