@@ -45,6 +45,22 @@ def test_each_case_step_and_group_is_exactly_its_rows(suite, rows_of):
                 assert (part["step"][a:b] == step).all()
 
 
+def test_a_frame_in_another_order_gives_the_same_rows(suite, rows_of):
+    """CHK-1, CHK-2: a frame whose rows are not in ``annotate``'s grading order (here shuffled) is
+    sorted first; each case then gets the same steps and groups, each group the same rows (in the
+    frame's order, which is no longer the file's), as from the ordered frame."""
+    shuffled = suite.values.sample(frac=1.0, random_state=4).reset_index(drop=True)
+    again = by_case(shuffled, list(suite.cases), suite.cases)
+    assert list(again) == list(rows_of)
+
+    def content(rows):
+        return sorted(zip(*(rows[c].tolist() for c in ("step", "group", "name", "ref", "flat")), strict=True))
+
+    for name, rows in rows_of.items():
+        assert again[name].runs == rows.runs
+        assert content(again[name]) == content(rows), name
+
+
 def test_without_drops_exactly_the_state_rows(rows_of):
     """CHK-1: the single-step check grades every row of its step but the state it starts from."""
     for rows in rows_of.values():
