@@ -24,7 +24,7 @@ def suite():
 
 @pytest.fixture(scope="module")
 def rows_of(suite):
-    return by_case(suite.values, list(suite.cases), suite.cases)
+    return by_case(suite.values, list(suite.cases))
 
 
 def test_each_case_step_and_group_is_exactly_its_rows(suite, rows_of):
@@ -50,7 +50,7 @@ def test_a_frame_in_another_order_gives_the_same_rows(suite, rows_of):
     sorted first; each case then gets the same steps and groups, each group the same rows (in the
     frame's order, which is no longer the file's), as from the ordered frame."""
     shuffled = suite.values.sample(frac=1.0, random_state=4).reset_index(drop=True)
-    again = by_case(shuffled, list(suite.cases), suite.cases)
+    again = by_case(shuffled, list(suite.cases))
     assert list(again) == list(rows_of)
 
     def content(rows):
@@ -118,7 +118,7 @@ def test_worst_digits_are_the_minimum_of_digits_of_agreement(values, shift):
 @pytest.fixture(scope="module")
 def unit():
     suite = vectorset.load("unit", annotate=annotate)
-    return suite.cases, by_case(suite.values, list(suite.cases), suite.cases)
+    return suite.cases, by_case(suite.values, list(suite.cases))
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -64,7 +64,7 @@ def step_records(suite: vectorset.Suite, names: list[str], dtype: str) -> list[d
     from bpspec.conformance.rows import by_case
     from bpspec.conformance.runner import golden_state, make_input
 
-    rows_of = by_case(suite.values, names, suite.cases)
+    rows_of = by_case(suite.values, names)
     records = []
     for name in names:
         case = suite.cases[name]

@@ -193,7 +193,7 @@ class Conformance:
                 names = [c for c in suite.cases if any(fnmatch.fnmatchcase(c, g) for g in s.cases)]
                 if not names:
                     continue
-                self._rows.update(by_case(suite.values, names, suite.cases))
+                self._rows.update(by_case(suite.values, names))
                 for name in names:
                     self._cases[name] = suite.cases[name]
                     chosen.append((suite_name, name))

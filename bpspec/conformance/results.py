@@ -143,7 +143,7 @@ def grade(results: pd.DataFrame, path: Path | str, dtype: str, suites: list[str]
             got = mine.loc[mine["mode"] == mode, [*KEYS, "value"]].rename(columns={"value": f"got_{mode}"})
             graded = graded.merge(got.assign(**{f"has_{mode}": True}), on=KEYS, how="left")
             graded[f"has_{mode}"] = graded[f"has_{mode}"].eq(True)
-        rows_of = by_case(graded, names, suite.cases)
+        rows_of = by_case(graded, names)
         for name in names:
             outcomes.append(check_case(suite.cases[name], rows_of[name], dtype))
             if progress is not None:

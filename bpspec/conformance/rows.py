@@ -141,23 +141,22 @@ def _runs(steps: np.ndarray, groups: np.ndarray) -> list[Run]:
     return list(zip(steps[starts].tolist(), groups[starts].tolist(), starts, stops, strict=True))
 
 
-def by_case(frame: pd.DataFrame, names: Iterable[str], cases: dict[str, dict] | None = None
-            ) -> dict[str, Rows]:
+def by_case(frame: pd.DataFrame, names: Iterable[str]) -> dict[str, Rows]:
     """The graded rows (``rank >= 0``) of each case of ``names`` in an annotated suite frame, as
     ``Rows`` over one set of columns. A frame in ``annotate``'s grading order, or a selection of its
     rows, is used as it is, its columns as views; any other is sorted into that order first. A case
-    without graded rows gets empty ``Rows``. (``cases`` is accepted for the callers' symmetry; the
-    frame's ``flat`` and ``case_index`` columns carry what was read from it.)"""
+    without graded rows gets empty ``Rows``."""
     columns = _graded(frame)
     n = len(columns["group"])
+    if not n:
+        return {name: Rows(columns, [], slice(0, 0)) for name in names}
     index, steps, groups = columns["case_index"], columns["step"], columns["group"]
-    case_cuts = _cuts(index).tolist()
-    case_starts, case_stops = [0, *case_cuts] if n else [], [*case_cuts, n] if n else []
-    run_cuts = _cuts(index, steps, groups)
-    run_starts = np.concatenate([[0], run_cuts]) if n else np.zeros(0, dtype=np.int64)
-    run_stops = np.append(run_cuts, n) if n else run_starts
-    first = np.searchsorted(run_starts, case_starts).tolist() + [len(run_starts)]
-    own_start = np.repeat(case_starts, np.diff(first)) if n else run_starts
+    case_starts = [0, *_cuts(index).tolist()]
+    case_stops = [*case_starts[1:], n]
+    run_starts = np.concatenate([[0], _cuts(index, steps, groups)])
+    run_stops = np.append(run_starts[1:], n)
+    first = [*np.searchsorted(run_starts, case_starts).tolist(), len(run_starts)]
+    own_start = np.repeat(case_starts, np.diff(first))
     runs = list(zip(steps[run_starts].tolist(), groups[run_starts].tolist(),
                     (run_starts - own_start).tolist(), (run_stops - own_start).tolist(), strict=True))
     span = {str(columns["case"][a]): k for k, a in enumerate(case_starts)}

@@ -257,8 +257,7 @@ def _evidence(case: dict, by_step: dict[int, Rows], part: Rows, s: int, result: 
     ``result`` is the result as gathered (``Gathered.output``: the adapter may have reused its arrays
     since), or for an exact adapter the result itself."""
     weights, biases = _start(case, part, s, exact)
-    out = result.output() if isinstance(result, Gathered) else result
-    return dict(case=case, by_step=by_step, step=s, out=out, weights=weights, biases=biases)
+    return _step_evidence(case, by_step, s, result, weights, biases)
 
 
 def trajectory_input(case: dict, dtype: str, exact: bool) -> dict:
@@ -283,13 +282,14 @@ def _free_steps(adapter: Adapter, c: _Checking, dtype: str) -> None:
         if g is not None:
             gathered = g if isinstance(g, Gathered) else None
             result = gathered if gathered is not None and not adapter.exact else out
-            evidence = partial(_free_evidence, case, by_step, s, result, weights, biases)
+            evidence = partial(_step_evidence, case, by_step, s, result, weights, biases)
             c.steps.append(_Step("free-running", evidence, gathered, None if gathered else g))
 
 
-def _free_evidence(case: dict, by_step: dict[int, Rows], s: int, result: dict | Gathered, weights: Any,
+def _step_evidence(case: dict, by_step: dict[int, Rows], s: int, result: dict | Gathered, weights: Any,
                    biases: Any) -> dict:
-    """What the diagnosis of a failing free-running step reads (as ``_evidence``)."""
+    """What the diagnosis of a failing step reads, given the parameters it started from; ``result``
+    as for ``_evidence``."""
     out = result.output() if isinstance(result, Gathered) else result
     return dict(case=case, by_step=by_step, step=s, out=out, weights=weights, biases=biases)
 
@@ -382,7 +382,7 @@ def run(adapter: Adapter, dtype: str, suites: list[str], case_glob: str = "*", f
         names = [c for c in suite.cases if fnmatch.fnmatchcase(c, case_glob)]
         if not names:
             continue
-        rows_of = by_case(suite.values, names, suite.cases)
+        rows_of = by_case(suite.values, names)
         prefetched = _prefetch(adapter, [suite.cases[c] for c in names], rows_of, dtype, timeout)
         first, size = 0, 8
         while first < len(names):
