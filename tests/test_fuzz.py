@@ -13,6 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -131,6 +132,32 @@ def test_results_file(work, data):
     path = work / "results.csv"
     path.write_bytes(data)
     accepted(lambda: results.grade(results.load(path), path, "float64", [SUITE], "*", folder))
+
+
+@st.composite
+def near_value(draw) -> str:
+    """A VALUE decimal with one character put in, which float() may still read: a digit separator,
+    blanks, a non-ASCII digit, a letter."""
+    field = draw(st.from_regex(results.VALUE, fullmatch=True))
+    at = draw(st.integers(0, len(field)))
+    return field[:at] + draw(st.sampled_from(["_", " ", "\t", "\u0661", "x", "e", "."])) + field[at:]
+
+
+VALUE_LIKE = st.one_of(st.from_regex(results.VALUE, fullmatch=True), near_value(),
+                       st.text(alphabet="0123456789+-.eEnNaAiIfFtTyY", max_size=70))
+
+
+@SETTINGS
+@given(fields=st.lists(VALUE_LIKE, min_size=1, max_size=4))
+def test_quick_value_parse_accepts_exactly_the_value_grammar(fields):
+    """ADP-7: the quick path that reads a results file's values (characters, lengths, float()) takes
+    a column exactly when every field is a VALUE decimal of at most 64 characters, and reads each as
+    float() does; any other column goes to the pattern, field by field."""
+    parsed = results._decimals(pd.Series(fields, dtype=object))
+    valid = [results.VALUE.fullmatch(f) is not None and len(f) <= 64 for f in fields]
+    assert (parsed is not None) == all(valid)
+    if parsed is not None:
+        assert [repr(v) for v in parsed.tolist()] == [repr(float(f)) for f in fields]
 
 
 @SETTINGS

@@ -178,9 +178,10 @@ class Gathered:
     each group of ``rows.groups`` the result has, flattened, end to end, as float64, a copy (an adapter
     may reuse its arrays for its next result before the step is graded); ``bases`` holds where each
     group's array starts in it, -1 where the result lacks the quantity. Each row is read at its
-    ``flat`` position only when the steps are graded, so that one ``take`` serves all steps. An exact
-    adapter's values come as ``got``, with ``err`` = |got - ref| computed in mpmath. ``checked``
-    marks the values there are to grade."""
+    ``flat`` position only when the steps are graded, so that one ``take`` serves all steps. Values
+    that come aligned with the rows come as ``got`` instead, with no block: an exact adapter's, with
+    ``err`` = |got - ref| computed in mpmath, and a results file's (ADP-7). ``checked`` marks the
+    values there are to grade."""
 
     rows: Rows
     case: dict
@@ -196,7 +197,8 @@ class Gathered:
     def output(self) -> dict:
         """The result as ``gather`` read it, as the adapter-style dict (ADP-2) of float64 arrays ``block``
         holds: each graded group's layer array; what the result lacked, this lacks. A diagnosis reads
-        this rather than the adapter's own arrays, which the adapter may have reused since."""
+        this rather than the adapter's own arrays, which the adapter may have reused since. (Values
+        that came as ``got`` have no block: their owner builds the dict, ``as_output``.)"""
         n_layers, sizes = len(self.case["layer_sizes"]) - 1, self.case["layer_sizes"]
         out: dict = {}
         for (group, _, _), base in zip(self.rows.groups, self.bases, strict=True):

@@ -15,9 +15,9 @@ import csv
 import fnmatch
 import io
 import re
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,19 +25,25 @@ import pandas as pd
 from bpspec import vectorset
 from bpspec.cases import batch_indices
 from bpspec.conformance import tolerance
-from bpspec.conformance.grade import Gathered, as_output, gather, grade_steps
+from bpspec.conformance.grade import Gathered, as_output, grade_steps
 from bpspec.conformance.index import annotate
 from bpspec.conformance.rows import Rows, by_case
 from bpspec.conformance.runner import STATE_CODES, Outcome, _evidence, _merge
 from bpspec.errors import InputError
 from bpspec.names import display
-from bpspec.vectorfile import NAME, shown
+from bpspec.vectorfile import NAME as VALUE_NAME
+from bpspec.vectorfile import shown
 
 COLUMNS = ("case", "step", "name", "value")
 MODES = ("single", "free")
 VALUE = re.compile(r"[-+]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|nan|inf|infinity)",
                    re.IGNORECASE)
 KEYS = ["case", "step", "name"]
+CASE = re.compile(r"[a-z0-9][a-z0-9_]*")
+STEP = re.compile(r"0|[1-9][0-9]{0,5}")
+NAME = re.compile(VALUE_NAME.pattern[1:-1])
+_VALUE_CHARACTERS = str.maketrans("", "", "0123456789+-.eEnNaAiIfFtTyY")
+"""Deletes every character a VALUE field may hold (``_decimals``)."""
 
 
 def load(path: Path | str) -> pd.DataFrame:
@@ -80,9 +86,9 @@ def load(path: Path | str) -> pd.DataFrame:
 
 
 def _validate(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    def check(bad: pd.Series, problem) -> None:
+    def check(bad: pd.Series | np.ndarray, problem) -> None:
         if bad.any():
-            row = frame.iloc[int(bad.to_numpy().nonzero()[0][0])]
+            row = frame.iloc[int(np.asarray(bad).nonzero()[0][0])]
             raise InputError(f"{path}:{row['line']}: {problem(row)}")
 
     fields = len(frame.columns)
@@ -94,21 +100,49 @@ def _validate(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     check((frame[list(COLUMNS)] == "").all(axis=1), lambda r: "empty line")
     for column in COLUMNS:
         check(frame[column] == "", lambda r, column=column: f"no {column} (expected {fields} fields)")
-    check(~frame["case"].str.fullmatch(r"[a-z0-9][a-z0-9_]*"),
-          lambda r: f"case {r['case'][:40]!r} is not a case id")
-    check(~frame["step"].str.fullmatch(r"0|[1-9][0-9]{0,5}"),
+    check(_mismatch(frame["case"], CASE), lambda r: f"case {r['case'][:40]!r} is not a case id")
+    check(_mismatch(frame["step"], STEP),
           lambda r: f"step {r['step'][:40]!r} is not a whole number 0..999999")
-    check(~frame["name"].str.fullmatch(NAME.pattern[1:-1]) | (frame["name"].str.len() > 200),
+    check(_mismatch(frame["name"], NAME, 200),
           lambda r: f"name {r['name'][:40]!r} is not a value name (spec NOT-2)")
-    check(~frame["value"].str.fullmatch(VALUE.pattern, flags=re.IGNORECASE) | (frame["value"].str.len() > 64),
-          lambda r: f"value {shown(r['value'])} is not a decimal number of at most 64 characters")
+    values = _decimals(frame["value"])
+    if values is None:
+        check(_mismatch(frame["value"], VALUE, 64),
+              lambda r: f"value {shown(r['value'])} is not a decimal number of at most 64 characters")
+        values = np.array([float(v) for v in frame["value"]])
     frame["mode"] = frame["mode"].replace("", "single")
     check(~frame["mode"].isin(MODES), lambda r: f"mode {r['mode'][:40]!r} is not single or free")
     frame["step"] = frame["step"].astype("int64")
-    frame["value"] = [float(v) for v in frame["value"]]
+    frame["value"] = values
     frame["key"] = frame["name"]
     _no_duplicates(frame, ["case", "step", "key", "mode"], path)
     return frame
+
+
+def _mismatch(column: pd.Series, pattern: re.Pattern, longest: int | None = None) -> np.ndarray:
+    """Which fields of ``column`` ``pattern`` does not match in full, or that are longer than
+    ``longest``: each distinct field tested once (a file names a few hundred cases and steps, and some
+    thousands of values, in ~10^5 rows)."""
+    codes, distinct = pd.factorize(column)
+    bad = np.array([pattern.fullmatch(field) is None or (longest is not None and len(field) > longest)
+                    for field in distinct], dtype=bool)
+    return bad[codes]
+
+
+def _decimals(column: pd.Series) -> np.ndarray | None:
+    """The fields of ``column`` as float64 when every one is a decimal number as VALUE defines it, of
+    at most 64 characters; None when any may not be (``_mismatch`` then finds which). Quicker than the
+    pattern: on fields of VALUE's characters alone, Python's float() accepts exactly VALUE's grammar
+    (optional sign; digits with an optional point, or a point and digits; optional exponent; nan, inf,
+    infinity in any case), so the characters, the lengths and float() decide."""
+    fields = column.tolist()
+    joined = "".join(fields)
+    if joined.translate(_VALUE_CHARACTERS) or max(map(len, fields)) > 64:
+        return None
+    try:
+        return np.array(fields, dtype=object).astype(np.float64)
+    except ValueError:
+        return None
 
 
 def _no_duplicates(frame: pd.DataFrame, keys: list[str], path: Path) -> None:
@@ -137,17 +171,21 @@ def grade(results: pd.DataFrame, path: Path | str, dtype: str, suites: list[str]
         mine = _keyed(results[results["case"].isin(names)], suite.cases, Path(path))
         mine = mine.drop(columns="name").rename(columns={"key": "name"})
         values = suite.values[suite.values["case"].isin(names)]
-        matched.update(mine.merge(values[KEYS], on=KEYS)["line"])
-        graded = values
+        pairs = values[KEYS].assign(row=np.arange(len(values))).merge(mine[[*KEYS, "mode", "value", "line"]],
+                                                                       on=KEYS)
+        matched.update(pairs["line"])
+        columns = {}
         for mode in MODES:
-            got = mine.loc[mine["mode"] == mode, [*KEYS, "value"]].rename(columns={"value": f"got_{mode}"})
-            graded = graded.merge(got.assign(**{f"has_{mode}": True}), on=KEYS, how="left")
-            graded[f"has_{mode}"] = graded[f"has_{mode}"].eq(True)
-        rows_of = by_case(graded, names)
-        for name in names:
-            outcomes.append(check_case(suite.cases[name], rows_of[name], dtype))
-            if progress is not None:
-                progress.update(1)
+            pair = pairs[pairs["mode"] == mode]
+            at = pair["row"].to_numpy()
+            columns[f"got_{mode}"] = np.full(len(values), np.nan)
+            columns[f"got_{mode}"][at] = pair["value"].to_numpy()
+            columns[f"has_{mode}"] = np.zeros(len(values), dtype=bool)
+            columns[f"has_{mode}"][at] = True
+        rows_of = by_case(values.assign(**columns), names)
+        outcomes += check_cases([suite.cases[name] for name in names], rows_of, dtype)
+        if progress is not None:
+            progress.update(len(names))
     extra = results[~results["line"].isin(matched)]
     notes = []
     if len(extra):
@@ -169,52 +207,94 @@ def _keyed(rows: pd.DataFrame, cases: dict[str, dict], path: Path) -> pd.DataFra
     return rows
 
 
-def check_case(case: dict, rows: Rows, dtype: str) -> Outcome:
-    """Grade one case's rows: each recorded step in single mode, then the free run (CHK-1, TOL-5)."""
-    outcome = Outcome(case["case"], case["suite"], dtype, "pass")
-    reason = tolerance.skip_reason(case, dtype)
-    if not reason and not (rows["has_single"] | rows["has_free"]).any():
-        reason = "no results for this case"
-    if reason:
-        outcome.status, outcome.reason = "skip", reason
-        return outcome
-    by_step = rows.by_step()
-    singles = []
+Graded = tuple[Gathered, Callable[[], dict | None]]
+"""A step's gathered values and what builds the evidence for its diagnosis, should it fail."""
+
+
+def check_cases(cases: list[dict], rows_of: dict[str, Rows], dtype: str) -> list[Outcome]:
+    """Grade the cases' rows: each recorded step in single mode, then the free run of every case whose
+    single steps passed (CHK-1, TOL-5). All the cases' steps of one mode are graded in one
+    ``grade_steps`` call; each case's tally is added up in its own step order."""
+    outcomes = [Outcome(case["case"], case["suite"], dtype, "pass") for case in cases]
+    singles: list[list[Graded]] = []
+    for case, outcome in zip(cases, outcomes, strict=True):
+        rows = rows_of[case["case"]]
+        reason = tolerance.skip_reason(case, dtype)
+        if not reason and not (rows["has_single"] | rows["has_free"]).any():
+            reason = "no results for this case"
+        if reason:
+            outcome.status, outcome.reason = "skip", reason
+        singles.append([] if reason else _singles(case, rows, dtype))
+    _merge_all(outcomes, singles, "single-step", dtype)
+    free = [_free(case, rows_of[case["case"]], dtype, outcome)
+            if outcome.status == "pass" and case["steps"] > 1 and not outcome.failed else []
+            for case, outcome in zip(cases, outcomes, strict=True)]
+    _merge_all(outcomes, free, "free-running", dtype)
+    for outcome in outcomes:
+        if outcome.failed:
+            outcome.status = "fail"
+    return outcomes
+
+
+def _singles(case: dict, rows: Rows, dtype: str) -> list[Graded]:
+    """Each recorded step of a case with the file's single-mode values (CHK-1)."""
+    by_step, steps = rows.by_step(), []
     for s in case["record"]:
         part = by_step.get(s, rows.part(0, 0))
-        step, out = _gather(part.without(STATE_CODES), "single", case, tolerance.rtol(case, dtype), s)
-        singles.append((step, partial(_evidence, case, by_step, part, s, out, False)))
-    _merge_all(outcome, singles, "single-step", dtype)
-    if case["steps"] > 1 and not outcome.failed:
-        free = []
-        for s in case["record"]:
-            part = by_step.get(s)
-            if s == 0 or part is None:
-                continue
-            r = tolerance.rtol(case, dtype, s, free_running=True)
-            if r <= tolerance.RTOL_MAX:
-                step, out = _gather(part, "free", case, r, s)
-                state = (out.get("weights"), out.get("biases"))  # the program's own, as it wrote them
-                evidence = None if None in state or any(a is None for a in (*state[0], *state[1])) else \
-                    dict(case=case, by_step=by_step, step=s, out=out, weights=state[0], biases=state[1])
-                free.append((step, evidence))
-            else:
-                outcome.not_checked += len(part)
-        _merge_all(outcome, free, "free-running", dtype)
-    if outcome.failed:
-        outcome.status = "fail"
-    return outcome
+        step = _gathered(part.without(STATE_CODES), "single", case, tolerance.rtol(case, dtype), s)
+        steps.append((step, partial(_single_evidence, case, by_step, part, s, step)))
+    return steps
 
 
-def _merge_all(outcome: Outcome, steps: list[tuple[Gathered, Any]], mode: str, dtype: str) -> None:
-    """Grade a case's gathered steps of one mode together and add them to its tally in step order."""
-    for (_, evidence), g in zip(steps, grade_steps([step for step, _ in steps], dtype), strict=True):
-        _merge(outcome, g, mode, evidence)
+def _free(case: dict, rows: Rows, dtype: str, outcome: Outcome) -> list[Graded]:
+    """Each recorded step after 0 of a case with the file's free-running values, where TOL-5 lets it
+    be graded; the values of the others are counted in ``outcome`` as not checked."""
+    by_step, steps = rows.by_step(), []
+    for s in case["record"]:
+        part = by_step.get(s)
+        if s == 0 or part is None:
+            continue
+        r = tolerance.rtol(case, dtype, s, free_running=True)
+        if r <= tolerance.RTOL_MAX:
+            step = _gathered(part, "free", case, r, s)
+            steps.append((step, partial(_free_evidence, case, by_step, s, step)))
+        else:
+            outcome.not_checked += len(part)
+    return steps
 
 
-def _gather(rows: Rows, mode: str, case: dict, rtol: float, s: int) -> tuple[Gathered, dict]:
-    """One step's rows with the values of one mode, and those values as the adapter-style output dict
-    (ADP-2) they are graded as, for the diagnosis."""
+def _merge_all(outcomes: list[Outcome], steps: list[list[Graded]], mode: str, dtype: str) -> None:
+    """Grade the cases' gathered steps of one mode together and add each to its case's tally, in
+    step order."""
+    grades = iter(grade_steps([step for own in steps for step, _ in own], dtype))
+    for outcome, own in zip(outcomes, steps, strict=True):
+        for (_, evidence), g in zip(own, grades, strict=False):
+            _merge(outcome, g, mode, evidence)
+
+
+def _gathered(rows: Rows, mode: str, case: dict, rtol: float, s: int) -> Gathered:
+    """One step's rows with the file's values of one mode, as ``grade_steps`` grades them: the values
+    come aligned with the rows, and a row the file lacks is not checked (ADP-7)."""
     batch = len(batch_indices(case, s))
-    out = as_output(rows, rows[f"got_{mode}"].astype(np.float64), case, batch)
-    return gather(rows, out, case, rtol, batch, present=rows[f"has_{mode}"]), out
+    return Gathered(rows, case, rtol, rows[f"has_{mode}"].copy(), np.zeros(0), [], batch,
+                    got=rows[f"got_{mode}"].astype(np.float64))
+
+
+def _output(step: Gathered) -> dict:
+    """A gathered step's values as the adapter-style output dict (ADP-2) a diagnosis reads."""
+    return as_output(step.rows, step.got, step.case, step.batch)
+
+
+def _single_evidence(case: dict, by_step: dict[int, Rows], part: Rows, s: int, step: Gathered) -> dict:
+    """What the diagnosis of a failing single step reads; ``part`` is the step's rows, state included."""
+    return _evidence(case, by_step, part, s, _output(step), False)
+
+
+def _free_evidence(case: dict, by_step: dict[int, Rows], s: int, step: Gathered) -> dict | None:
+    """What the diagnosis of a failing free-running step reads: the program's own parameters at the
+    step's start, as it wrote them, or None where it did not write them all."""
+    out = _output(step)
+    state = (out.get("weights"), out.get("biases"))
+    if None in state or any(a is None for a in (*state[0], *state[1])):
+        return None
+    return dict(case=case, by_step=by_step, step=s, out=out, weights=state[0], biases=state[1])
