@@ -97,9 +97,10 @@ def _validate(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
         frame["mode"] = "single"
     if frame.empty:
         raise InputError(f"{path}:2: no rows after the header")
-    check((frame[list(COLUMNS)] == "").all(axis=1), lambda r: "empty line")
+    empty = {column: frame[column].to_numpy(dtype=object) == "" for column in COLUMNS}
+    check(np.logical_and.reduce(list(empty.values())), lambda r: "empty line")
     for column in COLUMNS:
-        check(frame[column] == "", lambda r, column=column: f"no {column} (expected {fields} fields)")
+        check(empty[column], lambda r, column=column: f"no {column} (expected {fields} fields)")
     check(_mismatch(frame["case"], CASE), lambda r: f"case {r['case'][:40]!r} is not a case id")
     check(_mismatch(frame["step"], STEP),
           lambda r: f"step {r['step'][:40]!r} is not a whole number 0..999999")
@@ -160,33 +161,41 @@ def grade(results: pd.DataFrame, path: Path | str, dtype: str, suites: list[str]
           folder: Path | None = None, progress=None) -> tuple[list[Outcome], list[str]]:
     """Every selected case graded from the rows ``load`` read from ``path``, and a note on the rows not
     graded (CHK-1, CHK-3)."""
-    selected = [c for c in results["case"].unique() if fnmatch.fnmatchcase(c, case_glob)]
+    codes, present = pd.factorize(results["case"])
+    code_of = {c: k for k, c in enumerate(present)}
+
+    def of_cases(names: list[str]) -> np.ndarray:
+        return np.isin(codes, [code_of[c] for c in names if c in code_of])
+
     free_start = (results["mode"] == "free") & (results["step"] == 0)  # the single-step check again
-    results = results[~free_start & results["case"].isin(selected)]
-    matched: set[int] = set()
+    keep = ~free_start.to_numpy() & of_cases([c for c in present if fnmatch.fnmatchcase(c, case_glob)])
+    results, codes = results[keep], codes[keep]
+    matched = np.zeros(len(results), dtype=bool)
     outcomes = []
     for suite_name in suites:
         suite = vectorset.load(suite_name, folder, annotate=annotate)
         names = [c for c in suite.cases if fnmatch.fnmatchcase(c, case_glob)]
-        mine = _keyed(results[results["case"].isin(names)], suite.cases, Path(path))
-        mine = mine.drop(columns="name").rename(columns={"key": "name"})
-        values = suite.values[suite.values["case"].isin(names)]
-        pairs = values[KEYS].assign(row=np.arange(len(values))).merge(mine[[*KEYS, "mode", "value", "line"]],
-                                                                       on=KEYS)
-        matched.update(pairs["line"])
+        at = np.flatnonzero(of_cases(names))
+        mine = _keyed(results.iloc[at], suite.cases, Path(path))
+        values = suite.values if len(names) == len(suite.cases) else \
+            suite.values[suite.values["case"].isin(names)]
+        theirs = pd.DataFrame({"case": mine["case"], "step": mine["step"], "name": mine["key"],
+                               "mode": mine["mode"], "value": mine["value"], "at": at})
+        pairs = values[KEYS].assign(row=np.arange(len(values))).merge(theirs, on=KEYS)
+        matched[pairs["at"].to_numpy()] = True
         columns = {}
         for mode in MODES:
             pair = pairs[pairs["mode"] == mode]
-            at = pair["row"].to_numpy()
+            row = pair["row"].to_numpy()
             columns[f"got_{mode}"] = np.full(len(values), np.nan)
-            columns[f"got_{mode}"][at] = pair["value"].to_numpy()
+            columns[f"got_{mode}"][row] = pair["value"].to_numpy()
             columns[f"has_{mode}"] = np.zeros(len(values), dtype=bool)
-            columns[f"has_{mode}"][at] = True
+            columns[f"has_{mode}"][row] = True
         rows_of = by_case(values.assign(**columns), names)
         outcomes += check_cases([suite.cases[name] for name in names], rows_of, dtype)
         if progress is not None:
             progress.update(len(names))
-    extra = results[~results["line"].isin(matched)]
+    extra = results[~matched]
     notes = []
     if len(extra):
         e = extra.iloc[0]
@@ -197,13 +206,13 @@ def grade(results: pd.DataFrame, path: Path | str, dtype: str, suites: list[str]
 
 def _keyed(rows: pd.DataFrame, cases: dict[str, dict], path: Path) -> pd.DataFrame:
     """``key``: each name as the vectors write it, systematic names of an aliased case by alias (NOT-3)."""
-    rows = rows.copy()
-    for c in rows["case"].unique():
-        aliases = cases[c].get("names")
-        if aliases:
-            mask = rows["case"] == c
-            rows.loc[mask, "key"] = [display(n, aliases) for n in rows.loc[mask, "name"]]
-            _no_duplicates(rows[mask], ["case", "step", "key", "mode"], path)
+    aliased = [c for c in pd.unique(rows["case"]) if cases[c].get("names")]
+    if aliased:
+        rows = rows.copy()
+    for c in aliased:
+        mask = rows["case"] == c
+        rows.loc[mask, "key"] = [display(n, cases[c]["names"]) for n in rows.loc[mask, "name"]]
+        _no_duplicates(rows[mask], ["case", "step", "key", "mode"], path)
     return rows
 
 
