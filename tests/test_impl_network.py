@@ -95,21 +95,24 @@ def test_mixed_activations_match_reference():
     assert_matches(adapter.step(inp), reference_step(inp, 40), RTOL["float64"])
 
 
+@pytest.mark.parametrize("batch", [1, 4])
 @pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "bfloat16"])
 @pytest.mark.parametrize("index", range(0, len(SETTINGS), 7))
-def test_stacked_equals_unstacked_bitwise(index, dtype):
+def test_stacked_equals_unstacked_bitwise(index, dtype, batch):
     """ADP-5, FWD-1 .. UPD-2: step_many stacks cases, and a case's numbers do not depend on what
-    it is stacked with: each result is bitwise what step returns."""
+    it is stacked with: each result is bitwise what step returns, signs of zero included (batch 1
+    takes grad_W as an outer product, GRD-1)."""
     act, loss, red, conv = SETTINGS[index]
-    base = {**make_network(act, loss, red, conv, 3, 4), "dtype": dtype}
+    base = {**make_network(act, loss, red, conv, 3, batch), "dtype": dtype}
     inputs = [{**base, "x": np.array(base["x"], dtype=float) * (1 - c / 4),
                "weights": [np.array(w, dtype=float) * (1 + c / 8) for w in base["weights"]]}
               for c in range(3)]
     for single, many in zip(map(adapter.step, inputs), adapter.ADAPTER.step_many(inputs), strict=True):
-        assert np.array_equal(np.asarray(single["loss"]), np.asarray(many["loss"]))
+        assert np.asarray(single["loss"]).tobytes() == np.asarray(many["loss"]).tobytes()
         for key in ARRAYS:
             for a, b in zip(single[key], many[key], strict=True):
                 np.testing.assert_array_equal(a, b, err_msg=key)
+                assert a.tobytes() == b.tobytes(), key
 
 
 BLAS_LAYERS = [("tanh", "sigmoid"), ("relu", "softplus"), ("leaky_relu", "identity")]
