@@ -89,3 +89,27 @@ def test_w5_note_splits_the_time_and_rates_the_checker_alone():
     (line,) = notes([r])
     assert "loading 100 ms (5%)" in line and "computing 1 s (50%)" in line
     assert line.endswith("the checker alone 100,000 values/s")
+
+
+def test_w5_note_rates_the_results_file():
+    """W5 also times the same values read and graded as a results file (ADP-7), and says so (CLI-1)."""
+    from bpspec.benchmarks.core import Result
+    from bpspec.benchmarks.report import notes
+
+    r = Result("W5", "float64", "numpy", times=[2.0], units=100_000, unit="value",
+               extra={"results_file_s": 0.5, "results_file_values": 99_000})
+    (line,) = notes([r])
+    assert line == ("W5 float64: the golden values as a results file (ADP-7): 99,000 values read and graded "
+                    "in 500 ms, 198,000 values/s")
+
+
+def test_golden_results_file_passes_every_value(tmp_path):
+    """W5's results file is the golden values, so every case passes and every value of the adapter
+    run is graded through it (ADP-7)."""
+    from bpspec.benchmarks.w5_conformance import _golden_results
+    from bpspec.conformance import results
+
+    path = _golden_results(["seed", "trajectories"], tmp_path / "r.csv")
+    outcomes, notes = results.grade(results.load(path), path, "float64", ["seed", "trajectories"])
+    assert notes == [] and outcomes and all(o.status == "pass" for o in outcomes)
+    assert all(o.not_checked < o.values for o in outcomes)

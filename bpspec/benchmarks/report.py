@@ -74,6 +74,11 @@ def notes(results: Sequence[Result]) -> list[str]:
             checker = total - split.get("computing", 0.0)
             alone = f"; the checker alone {r.units / checker:,.0f} values/s" if checker > 0 else ""
             out.append(f"{r.workload} {r.dtype}: {r.units:,} values in {seconds(total)}: {parts}{alone}")
+        by_file = r.extra.get("results_file_s")
+        if by_file and r.times:
+            graded = r.extra["results_file_values"]
+            out.append(f"{r.workload} {r.dtype}: the golden values as a results file (ADP-7): {graded:,} "
+                       f"values read and graded in {seconds(by_file)}, {graded / by_file:,.0f} values/s")
     return out
 
 

@@ -122,8 +122,8 @@ def _validate(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
 
 def _mismatch(column: pd.Series, pattern: re.Pattern, longest: int | None = None) -> np.ndarray:
     """Which fields of ``column`` ``pattern`` does not match in full, or that are longer than
-    ``longest``: each distinct field tested once (a file names a few hundred cases and steps, and some
-    thousands of values, in ~10^5 rows)."""
+    ``longest``: each distinct field tested once (a file of ~10^5 rows names a few hundred cases, a few
+    steps and some thousands of values)."""
     codes, distinct = pd.factorize(column)
     bad = np.array([pattern.fullmatch(field) is None or (longest is not None and len(field) > longest)
                     for field in distinct], dtype=bool)
