@@ -197,8 +197,10 @@ class Gathered:
     def output(self) -> dict:
         """The result as ``gather`` read it, as the adapter-style dict (ADP-2) of float64 arrays ``block``
         holds: each graded group's layer array; what the result lacked, this lacks. A diagnosis reads
-        this rather than the adapter's own arrays, which the adapter may have reused since. (Values
-        that came as ``got`` have no block: their owner builds the dict, ``as_output``.)"""
+        this rather than the adapter's own arrays, which the adapter may have reused since. Values
+        that came as ``got`` are put back in place (``as_output``)."""
+        if self.got is not None:
+            return as_output(self.rows, self.got, self.case, self.batch)
         n_layers, sizes = len(self.case["layer_sizes"]) - 1, self.case["layer_sizes"]
         out: dict = {}
         for (group, _, _), base in zip(self.rows.groups, self.bases, strict=True):

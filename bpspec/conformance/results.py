@@ -25,7 +25,7 @@ import pandas as pd
 from bpspec import vectorset
 from bpspec.cases import batch_indices
 from bpspec.conformance import tolerance
-from bpspec.conformance.grade import Gathered, as_output, grade_steps
+from bpspec.conformance.grade import Gathered, grade_steps
 from bpspec.conformance.index import annotate
 from bpspec.conformance.rows import Rows, by_case
 from bpspec.conformance.runner import STATE_CODES, Outcome, _evidence, _merge
@@ -289,20 +289,15 @@ def _gathered(rows: Rows, mode: str, case: dict, rtol: float, s: int) -> Gathere
                     got=rows[f"got_{mode}"].astype(np.float64))
 
 
-def _output(step: Gathered) -> dict:
-    """A gathered step's values as the adapter-style output dict (ADP-2) a diagnosis reads."""
-    return as_output(step.rows, step.got, step.case, step.batch)
-
-
 def _single_evidence(case: dict, by_step: dict[int, Rows], part: Rows, s: int, step: Gathered) -> dict:
     """What the diagnosis of a failing single step reads; ``part`` is the step's rows, state included."""
-    return _evidence(case, by_step, part, s, _output(step), False)
+    return _evidence(case, by_step, part, s, step.output(), False)
 
 
 def _free_evidence(case: dict, by_step: dict[int, Rows], s: int, step: Gathered) -> dict | None:
     """What the diagnosis of a failing free-running step reads: the program's own parameters at the
     step's start, as it wrote them, or None where it did not write them all."""
-    out = _output(step)
+    out = step.output()
     state = (out.get("weights"), out.get("biases"))
     if None in state or any(a is None for a in (*state[0], *state[1])):
         return None
