@@ -178,19 +178,16 @@ def check_cases(adapter: Adapter, cases: list[dict], rows_of: dict[str, Rows], d
 
 def _stage(checking: list[_Checking], work: Callable[[_Checking], None]) -> None:
     """``work(c)`` for every unsettled case, within what is left of its time limit; an overrun or a
-    BaseException (SystemExit too) fails the case with the reason, and the run goes on (ADP-3, CHK-3)."""
-    for c in checking:
-        if c.settled:
-            continue
+    BaseException (SystemExit too) fails the case with the reason, and the run goes on (ADP-3, CHK-3).
+    With a limit every case runs in the watchdog's worker thread, one after another."""
+    todo = [c for c in checking if not c.settled]
+    if not todo:
+        return
+
+    def one(c: _Checking) -> None:
         start = time.perf_counter()
         try:
-            if c.budget is None:
-                work(c)
-            elif not watchdog.within(max(c.budget, 0.0), work, c)[0]:
-                c.give_up(Outcome(c.case["case"], c.case["suite"], c.outcome.dtype, "fail",
-                                  f"the adapter did not finish the case within {c.limit:g} s "
-                                  "(--timeout); abandoned"))
-                continue
+            work(c)
         except KeyboardInterrupt:
             raise
         except Exception as err:  # the adapter's own failure fails this case, not the run
@@ -200,6 +197,14 @@ def _stage(checking: list[_Checking], work: Callable[[_Checking], None]) -> None
                               f"the adapter raised {type(err).__name__}: {err}"))
         if c.budget is not None:
             c.budget -= time.perf_counter() - start
+
+    if todo[0].budget is None:
+        for c in todo:
+            one(c)
+        return
+    for c in watchdog.each_within(todo, lambda c: max(c.budget, 0.0), one):
+        c.give_up(Outcome(c.case["case"], c.case["suite"], c.outcome.dtype, "fail",
+                          f"the adapter did not finish the case within {c.limit:g} s (--timeout); abandoned"))
 
 
 def _settle(checking: list[_Checking], policy: str) -> None:
