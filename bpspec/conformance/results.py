@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -101,14 +102,15 @@ def _validate(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     check(np.logical_and.reduce(list(empty.values())), lambda r: "empty line")
     for column in COLUMNS:
         check(empty[column], lambda r, column=column: f"no {column} (expected {fields} fields)")
-    check(_mismatch(frame["case"], CASE), lambda r: f"case {r['case'][:40]!r} is not a case id")
-    check(_mismatch(frame["step"], STEP),
+    coded = {column: pd.factorize(frame[column]) for column in KEYS}
+    check(_mismatch(coded["case"], CASE), lambda r: f"case {r['case'][:40]!r} is not a case id")
+    check(_mismatch(coded["step"], STEP),
           lambda r: f"step {r['step'][:40]!r} is not a whole number 0..999999")
-    check(_mismatch(frame["name"], NAME, 200),
+    check(_mismatch(coded["name"], NAME, 200),
           lambda r: f"name {r['name'][:40]!r} is not a value name (spec NOT-2)")
     values = _decimals(frame["value"])
     if values is None:
-        check(_mismatch(frame["value"], VALUE, 64),
+        check(_mismatch(pd.factorize(frame["value"]), VALUE, 64),
               lambda r: f"value {shown(r['value'])} is not a decimal number of at most 64 characters")
         values = np.array([float(v) for v in frame["value"]])
     frame["mode"] = frame["mode"].replace("", "single")
@@ -116,15 +118,20 @@ def _validate(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     frame["step"] = frame["step"].astype("int64")
     frame["value"] = values
     frame["key"] = frame["name"]
-    _no_duplicates(frame, ["case", "step", "key", "mode"], path)
+    key = np.zeros(len(frame), dtype=np.int64)
+    for column in KEYS:
+        codes, distinct = coded[column]
+        key = key * len(distinct) + codes
+    if pd.Series(2 * key + (frame["mode"] == "free").to_numpy()).duplicated().any():
+        _no_duplicates(frame, ["case", "step", "key", "mode"], path)
     return frame
 
 
-def _mismatch(column: pd.Series, pattern: re.Pattern, longest: int | None = None) -> np.ndarray:
-    """Which fields of ``column`` ``pattern`` does not match in full, or that are longer than
-    ``longest``: each distinct field tested once (a file of ~10^5 rows names a few hundred cases, a few
-    steps and some thousands of values)."""
-    codes, distinct = pd.factorize(column)
+def _mismatch(coded: tuple[np.ndarray, Any], pattern: re.Pattern, longest: int | None = None) -> np.ndarray:
+    """Which fields of a column (``pd.factorize``'s codes and distinct fields) ``pattern`` does not
+    match in full, or that are longer than ``longest``: each distinct field tested once (a file of
+    ~10^5 rows names a few hundred cases, a few steps and some thousands of values)."""
+    codes, distinct = coded
     bad = np.array([pattern.fullmatch(field) is None or (longest is not None and len(field) > longest)
                     for field in distinct], dtype=bool)
     return bad[codes]
