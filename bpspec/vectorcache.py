@@ -34,7 +34,7 @@ import pandas as pd
 
 from bpspec import atomic
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 """Bump whenever what a load produces changes: ``vectorfile`` parsing or validation, the checks of
 ``vectorset.load``, ``names.parse_all``, ``conformance.index.annotate`` (or any other annotator
 passed to ``vectorset.load``), or this file's layout. Entries of another format are then never read

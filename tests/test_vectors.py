@@ -11,6 +11,8 @@ import ml_dtypes
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bpspec import atomic, vectorfile, vectorset
 from bpspec.cli import main
@@ -38,6 +40,25 @@ def test_values_have_thirty_digits_and_parse(suite):
     mantissa = nonzero.str.replace(r"^-?|e[-+][0-9]+$", "", regex=True).str.replace(".", "", regex=False)
     assert (mantissa.str.lstrip("0").str.len() == vectorfile.VALUE_DIGITS).all()
     assert np.isfinite([float(v) for v in values.iloc[:: max(1, len(values) // 500)]]).all()
+
+
+def test_every_value_is_read_as_the_nearest_float64(suite):
+    """VEC-2: each row's ref (and scale) is exactly float() of its decimal, cached or parsed afresh
+    (pandas' to_numeric before pandas 3 was off by up to ~3e-14 relative, failing exact results)."""
+    path = SHIPPED / f"{suite.name}.csv"
+    fresh = vectorfile.parse(path.read_bytes(), path)
+    text = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for frame in (suite.values, fresh):
+        assert np.array_equal(frame["ref"].to_numpy(), [float(v) for v in frame["value"]])
+    assert np.array_equal(fresh["scale"].to_numpy(), [float(v) for v in text["scale"]])
+
+
+@given(st.lists(st.from_regex(vectorfile.DECIMAL, fullmatch=True), min_size=1, max_size=5))
+@settings(max_examples=300, deadline=None)
+def test_nearest_floats_rounds_as_float_does(fields):
+    """VEC-2: the vector reader's decimal parser is Python's float(), field for field."""
+    got = vectorfile.nearest_floats(pd.Series(fields, dtype=object))
+    assert [repr(v) for v in got.tolist()] == [repr(float(f)) for f in fields]
 
 
 def test_weakly_certified_values_are_justified(suite):
