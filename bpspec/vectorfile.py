@@ -82,6 +82,9 @@ def parse(raw: bytes, path: Path | str, columns: tuple[str, ...] = COLUMNS, what
     if "\r" in text:
         line = text.count("\n", 0, text.index("\r")) + 1
         raise VectorFormatError(f"{path}:{line}: carriage return (CRLF line end); {what}s use LF (VEC-1)")
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise VectorFormatError(f"{path}:{line}: NUL byte; {what}s are text (VEC-1)")
     header = text.partition("\n")[0]
     if header != ",".join(columns):
         raise VectorFormatError(f"{path}:1: header is {header[:80]!r}; expected {','.join(columns)!r}")

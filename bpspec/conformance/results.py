@@ -67,6 +67,9 @@ def load(path: Path | str) -> pd.DataFrame:
     if lone:
         line = text.count("\n", 0, lone.start()) + 1
         raise InputError(f"{path}:{line}: carriage return without a line feed; end lines with LF or CRLF")
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise InputError(f"{path}:{line}: NUL byte; a results file is text")
     header = text.split("\n", 1)[0].rstrip("\r")
     try:
         names = next(csv.reader([header]))

@@ -187,8 +187,8 @@ def entries(base: dict[str, bytes]) -> list[Entry]:
         set_cell(v, 2, 2, '"net[1][100000000000000000000,0]"'), ":2:", "lies outside case tiny_case", True)
     add("vectors/non_utf8.csv", "vectors", "non-UTF-8 bytes", "a Latin-1 byte in a name",
         v.replace(b"tiny_case,0,", b"tiny_case,0,\xe9", 1), ":2:", "not UTF-8")
-    add("vectors/nul_byte.csv", "vectors", "non-numeric value", "a NUL byte inside a value",
-        set_cell(v, mid, 3, "0.5\x00"), f":{mid}:", "is not a decimal number")
+    add("vectors/nul_byte.csv", "vectors", "NUL byte", "a NUL byte inside a value",
+        set_cell(v, mid, 3, "0.5\x00"), f":{mid}:", "NUL byte")
 
     # case lists of a vector folder (CASE-1, VEC-5): fed as tiny.cases.json
     add("caselist/not_a_list.json", "caselist", "wrong structure", "an object where a list belongs",
@@ -313,6 +313,8 @@ def entries(base: dict[str, bytes]) -> list[Entry]:
         "empty line")
     add("results/non_numeric.csv", "results", "non-numeric value", "value 'n/a'", set_cell(r, mid, 3, "n/a"),
         f":{mid}:", "is not a decimal number")
+    add("results/nul_byte.csv", "results", "NUL byte", "a NUL byte inside a value",
+        set_cell(r, mid, 3, "0.5\x00"), f":{mid}:", "NUL byte")
     add("results/thousands_separator.csv", "results", "thousands separator", "value '1,234.5' (quoted)",
         set_cell(r, mid, 3, '"1,234.5"'), f":{mid}:", "is not a decimal number")
     add("results/ten_thousand_digits.csv", "results", "10,000-digit value", "a value of 10,000 digits",
