@@ -13,6 +13,7 @@ import csv
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -82,8 +83,8 @@ def parse(raw: bytes, path: Path | str, columns: tuple[str, ...] = COLUMNS, what
     if "\r" in text:
         line = text.count("\n", 0, text.index("\r")) + 1
         raise VectorFormatError(f"{path}:{line}: carriage return (CRLF line end); {what}s use LF (VEC-1)")
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
+    line = nul_line(text)
+    if line is not None:
         raise VectorFormatError(f"{path}:{line}: NUL byte; {what}s are text (VEC-1)")
     header = text.partition("\n")[0]
     if header != ",".join(columns):
@@ -166,12 +167,26 @@ def _float_or_nan(field: str) -> float:
 
 def _mismatch(column: pd.Series, pattern: str, longest: int | None = None) -> np.ndarray:
     """Which cells do not match ``pattern`` in full or are longer than ``longest`` characters, as
-    ``column.str.fullmatch`` decides; each distinct cell is tested once, since most repeat."""
-    codes, distinct = pd.factorize(column.to_numpy(dtype=object))
+    ``column.str.fullmatch`` decides (``mismatch_coded``)."""
+    return mismatch_coded(pd.factorize(column.to_numpy(dtype=object)), pattern, longest)
+
+
+def mismatch_coded(coded: tuple[np.ndarray, Any], pattern: str | re.Pattern, longest: int | None = None
+                   ) -> np.ndarray:
+    """``_mismatch`` of a column given as ``pd.factorize``'s codes and distinct cells, for a caller
+    that keeps the codes: each distinct cell is tested once, since most repeat."""
+    codes, distinct = coded
     match = re.compile(pattern).fullmatch
     limit = longest if longest is not None else float("inf")
     bad = np.fromiter((match(cell) is None or len(cell) > limit for cell in distinct), bool, len(distinct))
     return bad[codes]
+
+
+def nul_line(text: str) -> int | None:
+    """The line of ``text``'s first NUL byte, None if it has none. pandas 2's C parser cuts a field at
+    a NUL, so readers refuse it before parsing (CLI-1)."""
+    at = text.find("\x00")
+    return None if at < 0 else text.count("\n", 0, at) + 1
 
 
 def shown(cell: str, width: int = 40) -> str:

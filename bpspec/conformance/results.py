@@ -18,7 +18,6 @@ import re
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +32,7 @@ from bpspec.conformance.runner import STATE_CODES, Outcome, _evidence, _merge
 from bpspec.errors import InputError
 from bpspec.names import display
 from bpspec.vectorfile import NAME as VALUE_NAME
-from bpspec.vectorfile import shown
+from bpspec.vectorfile import mismatch_coded, nul_line, shown
 
 COLUMNS = ("case", "step", "name", "value")
 MODES = ("single", "free")
@@ -67,8 +66,8 @@ def load(path: Path | str) -> pd.DataFrame:
     if lone:
         line = text.count("\n", 0, lone.start()) + 1
         raise InputError(f"{path}:{line}: carriage return without a line feed; end lines with LF or CRLF")
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
+    line = nul_line(text)
+    if line is not None:
         raise InputError(f"{path}:{line}: NUL byte; a results file is text")
     header = text.split("\n", 1)[0].rstrip("\r")
     try:
@@ -106,14 +105,14 @@ def _validate(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     for column in COLUMNS:
         check(empty[column], lambda r, column=column: f"no {column} (expected {fields} fields)")
     coded = {column: pd.factorize(frame[column]) for column in KEYS}
-    check(_mismatch(coded["case"], CASE), lambda r: f"case {r['case'][:40]!r} is not a case id")
-    check(_mismatch(coded["step"], STEP),
+    check(mismatch_coded(coded["case"], CASE), lambda r: f"case {r['case'][:40]!r} is not a case id")
+    check(mismatch_coded(coded["step"], STEP),
           lambda r: f"step {r['step'][:40]!r} is not a whole number 0..999999")
-    check(_mismatch(coded["name"], NAME, 200),
+    check(mismatch_coded(coded["name"], NAME, 200),
           lambda r: f"name {r['name'][:40]!r} is not a value name (spec NOT-2)")
     values = _decimals(frame["value"])
     if values is None:
-        check(_mismatch(pd.factorize(frame["value"]), VALUE, 64),
+        check(mismatch_coded(pd.factorize(frame["value"]), VALUE, 64),
               lambda r: f"value {shown(r['value'])} is not a decimal number of at most 64 characters")
         values = np.array([float(v) for v in frame["value"]])
     frame["mode"] = frame["mode"].replace("", "single")
@@ -130,19 +129,9 @@ def _validate(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     return frame
 
 
-def _mismatch(coded: tuple[np.ndarray, Any], pattern: re.Pattern, longest: int | None = None) -> np.ndarray:
-    """Which fields of a column (``pd.factorize``'s codes and distinct fields) ``pattern`` does not
-    match in full, or that are longer than ``longest``: each distinct field tested once (a file of
-    ~10^5 rows names a few hundred cases, a few steps and some thousands of values)."""
-    codes, distinct = coded
-    bad = np.array([pattern.fullmatch(field) is None or (longest is not None and len(field) > longest)
-                    for field in distinct], dtype=bool)
-    return bad[codes]
-
-
 def _decimals(column: pd.Series) -> np.ndarray | None:
     """The fields of ``column`` as float64 when every one is a decimal number as VALUE defines it, of
-    at most 64 characters; None when any may not be (``_mismatch`` then finds which). Quicker than the
+    at most 64 characters; None when any may not be (``mismatch_coded`` then finds which). Quicker than the
     pattern: on fields of VALUE's characters alone, Python's float() accepts exactly VALUE's grammar
     (optional sign; digits with an optional point, or a point and digits; optional exponent; nan, inf,
     infinity in any case), so the characters, the lengths and float() decide."""
