@@ -113,3 +113,74 @@ def test_golden_results_file_passes_every_value(tmp_path):
     outcomes, notes = results.grade(results.load(path), path, "float64", ["seed", "trajectories"])
     assert notes == [] and outcomes and all(o.status == "pass" for o in outcomes)
     assert all(o.not_checked < o.values for o in outcomes)
+
+
+@pytest.fixture(scope="module")
+def w4_arrays():
+    """W4's networks, 64 of them: enough to exercise the stacked layout."""
+    from bpspec.benchmarks.nets import seed_000_arrays, stacked
+
+    return stacked(seed_000_arrays(), 64)
+
+
+def _results_cases_first(step) -> list:
+    """A network.Step's arrays in order: loss, then every layer list, each a NumPy array."""
+    import numpy as np
+
+    return [np.asarray(step.loss)] + [np.asarray(a) for key in ("nets", "outs", "deltas", "grad_weights",
+                                                                "grad_biases", "new_weights", "new_biases")
+                                      for a in getattr(step, key)]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_w4_case_last_row_computes_the_same_bits(w4_arrays, dtype):
+    """W4's ``numpy case-last`` row times the step ``numpy`` does, on its own layout: every result
+    bitwise equal (FWD-1 .. UPD-2; see network's docstring on determinism)."""
+    import numpy as np
+
+    from bpspec.benchmarks import ours
+    from bpspec.benchmarks.nets import W1_NET
+    from bpspec.impl.network import _cases_first
+
+    first = ours.stacked(W1_NET, w4_arrays, dtype)[0]()
+    last = ours.stacked_cases_last(W1_NET, w4_arrays, dtype)[0]()
+    got = [a if a.ndim == 1 else _cases_first(a) for a in _results_cases_first(last)]
+    want = _results_cases_first(first)
+    assert len(got) == len(want) == 15
+    assert all(g.dtype == np.dtype(dtype) and g.tobytes() == np.ascontiguousarray(w).tobytes()
+               for g, w in zip(got, want, strict=True))
+
+
+def test_w4_jax_all_row_returns_what_ours_returns(w4_arrays):
+    """W4's ``jax vmap all`` row computes every result ``network.step`` returns, to float64
+    rounding: deltas as dE/dnet (BWD-1), gradients (GRD-1), new weights (UPD-1), biases frozen."""
+    pytest.importorskip("jax")
+    import numpy as np
+
+    from bpspec.benchmarks import jax_steps, ours
+    from bpspec.benchmarks.nets import W1_NET
+
+    E_total, nets, outs, deltas, grads, new = jax_steps.vmap_all(W1_NET, w4_arrays, "float64")[0]()
+    got = [E_total, *nets, *outs, *deltas, *(g for g, _ in grads), *(b for _, b in grads),
+           *(w for w, _ in new), *(b for _, b in new)]
+    want = _results_cases_first(ours.stacked(W1_NET, w4_arrays, "float64")[0]())
+    assert len(got) == len(want) == 15
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(np.asarray(g), w, rtol=1e-13, atol=1e-15)
+
+
+def test_peer_ratios_to_a_baseline_are_noted():
+    """A baseline other than ours gets every peer's ratio to it, in its record and a note (CLI-1);
+    forms of ours (names beginning with it) are not peers."""
+    from bpspec.benchmarks.core import Result, _ratios
+    from bpspec.benchmarks.report import notes
+
+    results = [Result("W4", "float32", "numpy", times=[4.0], units=2),
+               Result("W4", "float32", "numpy case-last", times=[2.0], units=2, baseline=True),
+               Result("W4", "float32", "numpy loop", times=[8.0], units=1),
+               Result("W4", "float32", "jax vmap", times=[3.0], units=2)]
+    _ratios(results)
+    assert [r.ratio for r in results] == [1.0, 0.5, 4.0, 0.75]
+    assert results[1].extra["peer_ratios"] == {"jax vmap": 1.5}
+    assert results[1].record()["peer_ratios"] == {"jax vmap": 1.5}
+    assert notes(results) == ["W4 float32: ratios to numpy case-last (peer time / its time): jax vmap 1.50"]

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 OURS = "numpy"
-"""The implementation every ratio is taken against: bpspec.impl."""
+"""The implementation every ratio is taken against: bpspec.impl. Other forms of it (a Python loop
+over its calls, another entry point) have names that begin with it."""
 
 
 @dataclass
@@ -46,6 +47,9 @@ class Candidate:
     details: Callable[[], dict[str, Any]] | None = None
     """Extra figures to report after timing (W5's split of the time)."""
     note: str = ""
+    baseline: bool = False
+    """Another form of ours that the notes also take every peer's ratio against (W4's step on
+    arrays already in its layout): ``peer_ratios`` in its record."""
     warmup: int = 1
     """Untimed calls first (JIT compilation, caches, first-touch page faults)."""
     repeats: int | None = None
@@ -69,6 +73,7 @@ class Result:
     compare: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
     note: str = ""
+    baseline: bool = False
 
     @property
     def median(self) -> float:
@@ -114,7 +119,8 @@ def measure(workload: str, dtype: str, candidates: Iterable[Candidate], repeats:
     ``progress`` (a tqdm bar, or None) is told of every call as it happens."""
     candidates = list(candidates)
     results = [Result(workload, dtype, c.impl, units=c.units, unit=c.unit, skip=c.skip, flops=c.flops,
-                      peak_of=c.peak_of, compare=c.compare, note=c.note) for c in candidates]
+                      peak_of=c.peak_of, compare=c.compare, note=c.note, baseline=c.baseline)
+               for c in candidates]
     pairs = [(c, r) for c, r in zip(candidates, results, strict=True)]
     live = []
     for c, r in pairs:
@@ -162,11 +168,16 @@ def _call(c: Candidate) -> float:
 
 
 def _ratios(results: list[Result]) -> None:
-    """ratio = peer time per unit / ours per unit, for the candidates that implement the workload."""
-    ours = next((r for r in results if r.impl == OURS and r.times and not r.skip), None)
-    for r in results:
-        if ours is not None and r.compare and r.times and not r.skip:
+    """ratio = peer time per unit / ours per unit, for the candidates that implement the workload;
+    a baseline's ``peer_ratios`` likewise against it, for the peers (every impl not named ours)."""
+    timed = [r for r in results if r.compare and r.times and not r.skip]
+    ours = next((r for r in timed if r.impl == OURS), None)
+    for r in timed:
+        if ours is not None:
             r.ratio = r.per_unit / ours.per_unit
+        if r.baseline:
+            r.extra["peer_ratios"] = {p.impl: p.per_unit / r.per_unit for p in timed
+                                      if not p.impl.startswith(OURS)}
     peaks = {r.impl: r for r in results if not r.compare and r.gflops}
     for r in results:
         peak = peaks.get(r.peak_of or "")

@@ -3,7 +3,9 @@
 * ``jit_loop``: the step (``jax.grad`` of the loss, then p - eta * g) compiled by ``jax.jit`` and
   called from a Python loop, one dispatch per update;
 * ``scan``: all updates inside one compiled ``lax.scan`` (W1): no Python between steps;
-* ``vmap``: C independent networks in one jitted ``jax.vmap`` of the step (W4).
+* ``vmap``: C independent networks in one jitted ``jax.vmap`` of the step (W4);
+* ``vmap_all``: the same, returning every result ``bpspec.impl.network.step`` returns (E_total,
+  nets, outs, deltas, gradients, new parameters), not only the new parameters (W4).
 
 float64 runs inside ``jax.enable_x64(True)`` (scoped; the process-wide flag is left alone), for
 compiling and for every call. Every function returns ``(run, reset)``: ``run()`` performs its
@@ -33,22 +35,51 @@ def precision(dtype: str) -> contextlib.AbstractContextManager:
     return jax.enable_x64(True) if dtype == "float64" else contextlib.nullcontext()
 
 
-def _step(net: Net) -> Callable:
-    eta = net.learning_rate
+def _E_total(net: Net, out: Any, y: Any) -> Any:
+    """The network's loss of its output layer's ``out`` against the targets ``y``."""
+    sq = jnp.square(y - out)
+    total = {"half_sse": 0.5 * jnp.sum(sq), "sse": jnp.sum(sq), "mse": jnp.sum(sq) / out.shape[-1]}[net.loss]
+    return total / out.shape[-2] if net.reduction == "mean" else total
 
+
+def _descend(net: Net, params: list, grads: list) -> list:
+    """Every (w, b) moved by -eta times its gradient; frozen biases kept."""
+    eta = net.learning_rate
+    return [(w - eta * gw, b - eta * gb if net.bias_update else b)
+            for (w, b), (gw, gb) in zip(params, grads, strict=True)]
+
+
+def _step(net: Net) -> Callable:
     def energy(params, x, y):
         a = x
         for (w, b), name in zip(params, net.activations, strict=True):
             a = ACTIVATIONS[name](a @ w.T + b)
-        sq = jnp.square(y - a)
-        total = {"half_sse": 0.5 * jnp.sum(sq), "sse": jnp.sum(sq),
-                 "mse": jnp.sum(sq) / a.shape[-1]}[net.loss]
-        return total / a.shape[-2] if net.reduction == "mean" else total
+        return _E_total(net, a, y)
 
     def step(params, x, y):
-        grads = jax.grad(energy)(params, x, y)
-        return [(w - eta * gw, b - eta * gb if net.bias_update else b)
-                for (w, b), (gw, gb) in zip(params, grads, strict=True)]
+        return _descend(net, params, jax.grad(energy)(params, x, y))
+
+    return step
+
+
+def _step_all(net: Net) -> Callable:
+    """The step returning every result of ``network.step``; the deltas are the gradient of E_total
+    with respect to zeros added to each layer's nets (dE/dnet, BWD-1)."""
+
+    def energy(params, shifts, x, y):
+        a, nets, outs = x, [], []
+        for (w, b), shift, name in zip(params, shifts, net.activations, strict=True):
+            n = a @ w.T + b + shift
+            a = ACTIVATIONS[name](n)
+            nets.append(n)
+            outs.append(a)
+        return _E_total(net, a, y), (nets, outs)
+
+    def step(params, x, y):
+        shifts = [jnp.zeros((x.shape[0], w.shape[0]), x.dtype) for w, _ in params]
+        (E_total, (nets, outs)), (grads, deltas) = jax.value_and_grad(
+            energy, argnums=(0, 1), has_aux=True)(params, shifts, x, y)
+        return E_total, nets, outs, deltas, grads, _descend(net, params, grads)
 
     return step
 
@@ -105,6 +136,20 @@ def vmap(net: Net, arrays: dict[str, Any], dtype: str) -> tuple[Callable, Callab
     def run() -> None:
         with precision(dtype):
             jax.block_until_ready(many(params, x, y))
+
+    return run, lambda: None
+
+
+def vmap_all(net: Net, arrays: dict[str, Any], dtype: str) -> tuple[Callable, Callable]:
+    """``vmap`` of the step that returns every result ``network.step`` does, not only the new
+    parameters: what XLA's fusion saves by never writing the intermediates out."""
+    with precision(dtype):
+        x, y, params = _arrays(arrays, dtype)
+        many = jax.jit(jax.vmap(_step_all(net)))
+
+    def run() -> Any:
+        with precision(dtype):
+            return jax.block_until_ready(many(params, x, y))
 
     return run, lambda: None
 

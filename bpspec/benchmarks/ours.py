@@ -4,6 +4,9 @@
   call: sequential training as a user of the implementation runs it (W1, W2, W3);
 * ``stacked``: ``bpspec.impl.network.step`` on arrays with a leading case axis, C networks in one
   call (W4);
+* ``stacked_cases_last``: the same step by ``network.step_cases_last``, on arrays put in its
+  case-last layout before timing: what the step's arithmetic costs without the layout conversion
+  (W4);
 * ``loop``: the same C networks one ``network.step`` call each, from a Python loop (W4);
 * ``gemm``: one n x n ``np.matmul`` into a preallocated array, the BLAS peak W3 is held against.
 
@@ -44,6 +47,20 @@ def stacked(net: Net, arrays: dict[str, Any], dtype: str) -> tuple[Callable, Non
     x, y = arrays["x"].astype(dt), arrays["y"].astype(dt)
     weights, biases = [w.astype(dt) for w in arrays["weights"]], [b.astype(dt) for b in arrays["biases"]]
     return (lambda: network.step(spec, x, y, weights, biases, net.learning_rate)), None
+
+
+def stacked_cases_last(net: Net, arrays: dict[str, Any], dtype: str) -> tuple[Callable, None]:
+    """``stacked``'s step on the same arrays, already case-last and contiguous (converted untimed):
+    the same numbers, bit for bit, returned case-last."""
+    dt, spec = np.dtype(dtype), _network(net, dtype)
+
+    def last(a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.moveaxis(a.astype(dt), 0, -1))
+
+    x, y = last(arrays["x"]), last(arrays["y"])
+    weights, biases = [last(w) for w in arrays["weights"]], [last(b) for b in arrays["biases"]]
+    eta = np.asarray(net.learning_rate, dtype=dt)
+    return (lambda: network.step_cases_last(spec, x, y, weights, biases, eta)), None
 
 
 def loop(net: Net, arrays: dict[str, Any], dtype: str, n: int) -> tuple[Callable, None]:

@@ -62,7 +62,8 @@ def table(results: Sequence[Result]) -> str:
 
 
 def notes(results: Sequence[Result]) -> list[str]:
-    """What the table cannot show: notes of candidates and W5's split of the time."""
+    """What the table cannot show: notes of candidates, the peers' ratios to a baseline other than
+    ours (W4), W5's split of the time."""
     out = []
     for r in results:
         if r.note and not r.skip:
@@ -74,6 +75,10 @@ def notes(results: Sequence[Result]) -> list[str]:
             checker = total - split.get("computing", 0.0)
             alone = f"; the checker alone {r.units / checker:,.0f} values/s" if checker > 0 else ""
             out.append(f"{r.workload} {r.dtype}: {r.units:,} values in {seconds(total)}: {parts}{alone}")
+        against = r.extra.get("peer_ratios")
+        if against and r.times:
+            ratios = ", ".join(f"{impl} {ratio:.2f}" for impl, ratio in against.items())
+            out.append(f"{r.workload} {r.dtype}: ratios to {r.impl} (peer time / its time): {ratios}")
         by_file = r.extra.get("results_file_s")
         if by_file and r.times:
             graded = r.extra["results_file_values"]
