@@ -22,7 +22,8 @@ Memory. Fresh memory is dear: every 4 KiB page faults in on first touch, and for
 networks the faults of thirty separately allocated arrays cost more than the arithmetic. So the
 intermediates of a step that are not results (the inputs moved to the case-last layout, f'(net),
 the hidden dE/dout) live in this thread's scratch ``Workspace``, kept from call to call, and the
-results are written into one new block per step. A small step's arrays (results of at most
+results are written into one block per step: one of the thread's kept blocks that no earlier
+result still uses, or a new one (``workspace.recycled``). A small step's arrays (results of at most
 ``SMALL_RESULTS`` bytes), intermediates included, are arrays of their own instead, which malloc
 serves without page faults and for less than cutting a view costs. A caller that steps repeatedly
 can pass its own Workspace for the results too; they are then views into it, valid until its next
@@ -55,7 +56,7 @@ from bpspec.impl import gemm
 from bpspec.impl.activations import ACTIVATIONS, leaky_relu
 from bpspec.impl.dtypes import accumulator, resolve, sum_into
 from bpspec.impl.losses import LOSSES
-from bpspec.impl.workspace import ALIGN, Workspace, scratch
+from bpspec.impl.workspace import ALIGN, Workspace, recycled, scratch
 
 #: a step whose results take at most this many bytes allocates them, and its intermediates, one by
 #: one (malloc's heap: no page faults, and np.empty is cheaper than cutting a view); a larger one
@@ -124,7 +125,7 @@ def step(network: Network, x: Any, y: Any, weights: Sequence[Any], biases: Seque
         return _step_gemm(network, x, y, weights, biases, learning_rate, stacked, workspace)
     nbytes = _result_nbytes(sizes, batch, width, dt)
     small = nbytes <= SMALL_RESULTS
-    results = workspace if workspace is not None or small else Workspace()
+    results = workspace if workspace is not None or small else recycled(nbytes)
     if results is not None:
         results.reset(nbytes)
     temporary = None if small else scratch()

@@ -3,11 +3,19 @@
 A step of 100,000 small networks makes some thirty arrays of a few MB. Allocated one by one, each
 is fresh memory whose pages fault in on first touch, which on a small virtual machine costs more
 than the arithmetic; cut from a block that is kept, they cost nothing after the first step.
+
+The results a step hands to its caller cannot live in a block the next step overwrites, so they come
+from ``recycled``: a block of this thread's that no array cut from it still uses, else a new one.
+Left to malloc, a new block is fresh memory whenever other work has taken the freed one in between
+(the interleaved peers of a benchmark, say); NumPy asks the kernel to back a block of 4 MB or more
+with transparent huge pages, and where the kernel compacts memory to find them, such a step took
+100-140 ms instead of 10 (W4 float64, 73-1,034 page faults).
 """
 
 from __future__ import annotations
 
 import math
+import sys
 import threading
 
 import numpy as np
@@ -19,8 +27,8 @@ ALIGN = 64
 class Workspace:
     """One block of memory that the arrays of a step are cut from; it grows to the largest step seen."""
 
-    def __init__(self) -> None:
-        self._block = np.empty(0, dtype=np.uint8)
+    def __init__(self, block: np.ndarray | None = None) -> None:
+        self._block = np.empty(0, dtype=np.uint8) if block is None else block
         self._used = 0
         self._wanted = 0
 
@@ -53,3 +61,28 @@ def scratch() -> Workspace:
     if not hasattr(_LOCAL, "scratch"):
         _LOCAL.scratch = Workspace()
     return _LOCAL.scratch
+
+
+#: blocks ``recycled`` keeps per thread: a caller that holds one step's results while it makes the
+#: next (a training loop feeding the new weights back) alternates between two
+KEPT = 2
+
+
+def recycled(nbytes: int) -> Workspace:
+    """A Workspace for ``nbytes`` of results on a block of this thread's that no array cut from it
+    still uses (every array cut from a block, and every view of one, holds the block as its base),
+    or on a new one, kept in place of the oldest unused one. (A block no array uses has two
+    references as ``sys.getrefcount`` counts them: the list's and the call's own.)"""
+    if not hasattr(_LOCAL, "blocks"):
+        _LOCAL.blocks = []
+    blocks: list[np.ndarray] = _LOCAL.blocks
+    unused = [i for i in range(len(blocks)) if sys.getrefcount(blocks[i]) == 2]
+    for i in unused:
+        if blocks[i].nbytes >= nbytes:
+            return Workspace(blocks[i])
+    block = np.empty(nbytes, dtype=np.uint8)
+    if len(blocks) >= KEPT and unused:
+        del blocks[unused[0]]
+    if len(blocks) < KEPT:
+        blocks.append(block)
+    return Workspace(block)

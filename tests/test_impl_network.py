@@ -195,6 +195,61 @@ def test_large_stack_equals_unstacked_bitwise(bias_update, dtype):
             np.testing.assert_array_equal(got, given.astype(dtype))
 
 
+@pytest.fixture
+def w4_like():
+    """A stack of 3,000 2-2-2 networks (results larger than ``network.SMALL_RESULTS``) and its step."""
+    from bpspec.impl import network
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    net = network.Network(("sigmoid", "sigmoid"), "half_sse", "sum")
+    arrays = {"x": rng.uniform(-1, 1, (n, 1, 2)), "y": rng.uniform(0, 1, (n, 1, 2)),
+              "weights": [rng.uniform(-1, 1, (n, 2, 2)) for _ in range(2)],
+              "biases": [rng.uniform(-1, 1, (n, 2)) for _ in range(2)], "learning_rate": 0.5}
+    return functools.partial(network.step, net), arrays
+
+
+def _block(result) -> int:
+    """The address of the memory block a step's results were cut from."""
+    return result.nets[0].base.__array_interface__["data"][0]
+
+
+def test_results_block_recycled_only_when_unused(w4_like):
+    """ADP-2: the results of a large step come from a block of the thread's once no earlier result
+    uses it (no fresh memory to fault in), and a result still held is never overwritten."""
+    step, arrays = w4_like
+    first = step(**arrays)
+    address = _block(first)
+    del first
+    second = step(**arrays)
+    assert _block(second) == address
+    held = [np.array(a) for a in (*second.nets, *second.deltas, *second.new_weights)]
+    third = step(**{**arrays, "x": -arrays["x"]})
+    assert _block(third) != address
+    assert all(np.array_equal(a, b) for a, b in zip(held, (*second.nets, *second.deltas,
+                                                           *second.new_weights), strict=True))
+    ones = [second.new_weights[1], third.nets[0]]
+    kept = [np.array(a) for a in ones]
+    del second, third
+    fourth = step(**{**arrays, "y": -arrays["y"], "x": 2 * arrays["x"]})
+    assert all(np.array_equal(a, b) for a, b in zip(ones, kept, strict=True))
+    assert not np.array_equal(fourth.nets[0], kept[1])
+
+
+def test_results_fed_back_step_after_step(w4_like):
+    """UPD-3: a loop that feeds each step's new parameters (views into its results block) to the
+    next gets the bits of a loop on copies of them."""
+    step, arrays = w4_like
+    weights, biases = arrays["weights"], arrays["biases"]
+    copied_w, copied_b = weights, biases
+    for _ in range(5):
+        r = step(**{**arrays, "weights": weights, "biases": biases})
+        weights, biases = r.new_weights, r.new_biases
+        c = step(**{**arrays, "weights": copied_w, "biases": copied_b})
+        copied_w, copied_b = [np.array(w) for w in c.new_weights], [np.array(b) for b in c.new_biases]
+        assert all(np.array_equal(a, b) for a, b in zip(weights + biases, copied_w + copied_b, strict=True))
+
+
 @pytest.fixture(scope="module")
 def seed_000(seed_case) -> dict:
     from bpspec.cases import step_input
