@@ -64,7 +64,9 @@ def scratch() -> Workspace:
 
 
 #: blocks ``recycled`` keeps per thread: a caller that holds one step's results while it makes the
-#: next (a training loop feeding the new weights back) alternates between two
+#: next (a training loop feeding the new weights back) alternates between two. A thread therefore
+#: keeps at most two results blocks besides its scratch, each as large as a recent large step's
+#: results
 KEPT = 2
 
 
