@@ -84,21 +84,22 @@ def in_block(shapes: Sequence[tuple[int, ...]], dt: np.dtype) -> Callable[[tuple
 def step(network: Any, x: np.ndarray, y: np.ndarray, weights: Sequence[np.ndarray],
          biases: Sequence[np.ndarray], eta: Any, buffers: Buffers) -> Buffers:
     """The step of ``network`` (a ``network.Network``) into ``buffers``, which it returns. The inputs
-    are contiguous arrays of the network's dtype; ``eta`` is a scalar of it, or (C,) for a stack."""
+    are contiguous arrays of the network's dtype; ``eta`` is a NumPy scalar of it, or (C,) for a
+    stack. The step enters ``np.errstate`` once, and its activations run inside it."""
     dt = network.np_dtype
     acc = accumulator(dt)
     product = np.matmul if acc == dt else _matmul_in(acc)
     params, conv, loss = network.activation_params, network.conventions, LOSSES[network.loss]
     batch, n_out = y.shape[-2], y.shape[-1]
     b = buffers
-    stacked = np.ndim(eta) > 0
+    stacked = eta.ndim > 0
     eta_w, eta_b = (eta[:, None, None], eta[:, None]) if stacked else (eta, eta)
     with np.errstate(under="ignore"):
         a_prev = x
         for k, name in enumerate(network.activations):
             net = product(a_prev, weights[k].swapaxes(-1, -2), out=b.nets[k])
             np.add(net, biases[k][..., None, :] if stacked else biases[k], out=net)
-            ACTIVATIONS[name].forward_and_derivative(net, params, b.outs[k], b.derivs[k])
+            ACTIVATIONS[name].forward_and_derivative_into(net, params, b.outs[k], b.derivs[k])
             a_prev = b.outs[k]
 
         term, dE_dout = loss.term_and_grad(a_prev, y, n_out, conv, b.deltas[-1], b.dE_douts[-1])
