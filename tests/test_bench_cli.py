@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from bpspec import cli
+from bpspec.benchmarks import report
 
 REQUIRED = ("workload", "dtype", "impl", "median_s", "min_s", "max_s", "ratio")
 FAST = ["--workload", "W1", "--quick", "--quiet", "--impl", "numpy,python floats"]
@@ -64,6 +65,14 @@ def test_plot_writes_a_png(tmp_path):
     path = tmp_path / "bench.png"
     assert cli.main(["bench", *FAST, "--plot", str(path)]) == 0
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_colours_all_different():
+    """Each implementation's bars have a colour of their own, up to twenty (a full run charts
+    thirteen; matplotlib's default cycle has ten, which gave the eleventh numpy's colour)."""
+    pytest.importorskip("matplotlib")
+    assert len(set(report.colours(20))) == 20
+    assert report.colours(21)[20] == report.colours(21)[0]
 
 
 @pytest.mark.slow

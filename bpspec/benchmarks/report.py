@@ -109,6 +109,17 @@ def require_matplotlib() -> None:
             from None
 
 
+def colours(n: int) -> list[tuple[float, float, float]]:
+    """``n`` colours, all different for n <= 20, one per implementation of the chart: matplotlib's
+    tab20 read as its ten hues, then their lighter tones. (Its default cycle has ten, and a full run
+    charts thirteen implementations: the eleventh got the first one's colour.)"""
+    from matplotlib import colormaps
+
+    tab20 = colormaps["tab20"].colors
+    order = [*tab20[0::2], *tab20[1::2]]
+    return [order[k % len(order)] for k in range(n)]
+
+
 def plot(results: Sequence[Result], path: Path) -> None:
     """A bar chart of the ratios (log scale), one group of bars per workload and dtype."""
     require_matplotlib()
@@ -122,18 +133,18 @@ def plot(results: Sequence[Result], path: Path) -> None:
         if r.ratio is not None:
             groups.setdefault(f"{r.workload}\n{r.dtype}", {})[r.impl] = r.ratio
     impls = list(dict.fromkeys(impl for g in groups.values() for impl in g))
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(groups) + 2), 4.5))
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(groups) + 4), 4.5))
     width = 0.8 / max(1, len(impls))
-    for k, impl in enumerate(impls):
+    for k, (impl, colour) in enumerate(zip(impls, colours(len(impls)), strict=True)):
         xs = [i + (k - (len(impls) - 1) / 2) * width for i, g in enumerate(groups.values()) if impl in g]
         ys = [g[impl] for g in groups.values() if impl in g]
-        ax.bar(xs, ys, width, label=impl)
+        ax.bar(xs, ys, width, label=impl, color=colour)
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_yscale("log")
     ax.set_xticks(range(len(groups)), list(groups))
     ax.set_ylabel("time per unit / ours (> 1: ours faster)")
     ax.set_title("bpspec bench: ratios measured side by side in one run")
-    ax.legend(fontsize="small", ncols=2)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     try:
         fig.savefig(path, dpi=120)
