@@ -13,7 +13,9 @@ and unstacked results stay bitwise identical. Every other operation is an in-pla
 
 ``Buffers`` holds every array of a step for one shape: a caller that steps repeatedly (the
 ``Trainer``) makes two, each cut from one block of memory, and alternates them, so no step
-allocates; ``network.step`` makes one per call, whose arrays become its results. float16 and
+allocates; ``network.step`` makes one per call, whose arrays become its results. ``program`` gives
+the step as operations bound to their arrays, which such a caller builds once and calls every
+step; ``step`` performs the same operations at once. float16 and
 bfloat16 have no BLAS: their products are computed in float32 from float32 copies and rounded once
 (``bpspec.impl.dtypes``).
 """
@@ -81,11 +83,43 @@ def in_block(shapes: Sequence[tuple[int, ...]], dt: np.dtype) -> Callable[[tuple
     return lambda shape: space.take(shape, dt)
 
 
+#: one operation of a step, bound to its arrays: calling it performs it
+Op = Callable[[], object]
+
+
 def step(network: Any, x: np.ndarray, y: np.ndarray, weights: Sequence[np.ndarray],
          biases: Sequence[np.ndarray], eta: Any, buffers: Buffers) -> Buffers:
-    """The step of ``network`` (a ``network.Network``) into ``buffers``, which it returns. The inputs
-    are contiguous arrays of the network's dtype; ``eta`` is a NumPy scalar of it, or (C,) for a
-    stack. The step enters ``np.errstate`` once, and its activations run inside it."""
+    """The step of ``network`` (a ``network.Network``) into ``buffers``, which it returns: the
+    operations of its ``program``, each performed as it comes."""
+    with np.errstate(under="ignore"):
+        _operations(network, x, y, weights, biases, eta, buffers, _perform)
+    return buffers
+
+
+def program(network: Any, x: np.ndarray, y: np.ndarray, weights: Sequence[np.ndarray],
+            biases: Sequence[np.ndarray], eta: Any, buffers: Buffers) -> list[Op]:
+    """The step as a list of operations bound to these arrays, to be called in order under
+    ``np.errstate(under="ignore")``; when the last has run, ``buffers`` holds the step's results.
+    The inputs are contiguous arrays of the network's dtype; ``eta`` is a NumPy scalar of it, or (C,)
+    for a stack. Every decision (layout, conventions, accumulation) is taken here, so a caller that
+    steps on the same arrays again and again (the ``Trainer``: one batch, the parameters the last
+    step wrote in the other set of buffers) builds the list once and a step then costs its NumPy
+    calls and little else. Each ufunc's output is its third argument, given by position: bound by
+    keyword it would cost a ``partial`` call ~0.2 us more, a third of a small ufunc's own cost."""
+    ops: list[Op] = []
+    _operations(network, x, y, weights, biases, eta, buffers, lambda f, *args: ops.append(partial(f, *args)))
+    return ops
+
+
+def _perform(f: Callable[..., object], *args: Any) -> None:
+    f(*args)
+
+
+def _operations(network: Any, x: np.ndarray, y: np.ndarray, weights: Sequence[np.ndarray],
+                biases: Sequence[np.ndarray], eta: Any, buffers: Buffers,
+                do: Callable[..., None]) -> None:
+    """The step's operations in order, each handed to ``do`` as a function and its arguments:
+    ``step`` performs them, ``program`` binds them."""
     dt = network.np_dtype
     acc = accumulator(dt)
     product = np.matmul if acc == dt else _matmul_in(acc)
@@ -94,38 +128,35 @@ def step(network: Any, x: np.ndarray, y: np.ndarray, weights: Sequence[np.ndarra
     b = buffers
     stacked = eta.ndim > 0
     eta_w, eta_b = (eta[:, None, None], eta[:, None]) if stacked else (eta, eta)
-    with np.errstate(under="ignore"):
-        a_prev = x
-        for k, name in enumerate(network.activations):
-            net = product(a_prev, weights[k].swapaxes(-1, -2), out=b.nets[k])
-            np.add(net, biases[k][..., None, :] if stacked else biases[k], out=net)
-            ACTIVATIONS[name].forward_and_derivative_into(net, params, b.outs[k], b.derivs[k])
-            a_prev = b.outs[k]
+    a_prev = x
+    for k, name in enumerate(network.activations):
+        do(product, a_prev, weights[k].swapaxes(-1, -2), b.nets[k])
+        do(np.add, b.nets[k], biases[k][..., None, :] if stacked else biases[k], b.nets[k])
+        do(ACTIVATIONS[name].forward_and_derivative_into, b.nets[k], params, b.outs[k], b.derivs[k])
+        a_prev = b.outs[k]
 
-        term, dE_dout = loss.term_and_grad(a_prev, y, n_out, conv, b.deltas[-1], b.dE_douts[-1])
-        sum_into(term, (-2, -1), b.loss, acc)
-        if network.reduction == "mean":
-            np.divide(b.loss, batch, out=b.loss)
-            np.divide(dE_dout, batch, out=dE_dout)
+    term, dE_dout = b.deltas[-1], b.dE_douts[-1]
+    do(loss.term_and_grad, a_prev, y, n_out, conv, term, dE_dout)
+    do(sum_into, term, (-2, -1), b.loss, acc)
+    if network.reduction == "mean":
+        do(np.divide, b.loss, batch, b.loss)
+        do(np.divide, dE_dout, batch, dE_dout)
 
-        post_update = conv["hidden_delta_weights"] == "post_update"
-        update_bias = conv["bias_update"] == "true"
-        for k in reversed(range(len(weights))):
-            if dE_dout is None:
-                through = b.new_ws[k + 1] if post_update else weights[k + 1]
-                dE_dout = product(b.deltas[k + 1], through, out=b.dE_douts[k])
-            delta = np.multiply(dE_dout, b.derivs[k], out=b.deltas[k])
-            dE_dout = None
-            product(delta.swapaxes(-1, -2), x if k == 0 else b.outs[k - 1], out=b.grad_ws[k])
-            sum_into(delta, (-2,), b.grad_bs[k], acc)
-            np.multiply(eta_w, b.grad_ws[k], out=b.new_ws[k])
-            np.subtract(weights[k], b.new_ws[k], out=b.new_ws[k])
-            if update_bias:
-                np.multiply(eta_b, b.grad_bs[k], out=b.new_bs[k])
-                np.subtract(biases[k], b.new_bs[k], out=b.new_bs[k])
-            else:
-                np.copyto(b.new_bs[k], biases[k])
-    return b
+    post_update = conv["hidden_delta_weights"] == "post_update"
+    for k in reversed(range(len(weights))):
+        if k < len(weights) - 1:
+            through = b.new_ws[k + 1] if post_update else weights[k + 1]
+            do(product, b.deltas[k + 1], through, b.dE_douts[k])
+        do(np.multiply, b.dE_douts[k], b.derivs[k], b.deltas[k])
+        do(product, b.deltas[k].swapaxes(-1, -2), x if k == 0 else b.outs[k - 1], b.grad_ws[k])
+        do(sum_into, b.deltas[k], (-2,), b.grad_bs[k], acc)
+        do(np.multiply, eta_w, b.grad_ws[k], b.new_ws[k])
+        do(np.subtract, weights[k], b.new_ws[k], b.new_ws[k])
+        if conv["bias_update"] == "true":
+            do(np.multiply, eta_b, b.grad_bs[k], b.new_bs[k])
+            do(np.subtract, biases[k], b.new_bs[k], b.new_bs[k])
+        else:
+            do(np.copyto, b.new_bs[k], biases[k])
 
 
 def _matmul_in(acc: np.dtype) -> Callable[..., np.ndarray]:

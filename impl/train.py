@@ -11,8 +11,8 @@ batches is None), and returns E_total of every step, each measured before that s
   as scalars in the run kernel's local variables for all the steps of a ``run`` call;
 * ``numpy`` (every dtype and size): the core of ``network.step`` in the layout it takes for the
   shape, on state kept in that layout, with the batches sliced once in advance: BLAS products
-  (``bpspec.impl.gemm``) on two sets of buffers used in turn and kept from run to run, or
-  ``network.step_cases_last``.
+  (``bpspec.impl.gemm``) on two sets of buffers used in turn and kept from run to run, each
+  step's ``gemm.program`` built once per run, or ``network.step_cases_last``.
 
 ``engine="auto"`` takes the kernel where it applies.
 """
@@ -96,22 +96,34 @@ class Trainer:
         return self._run_cases_last(steps, rows)
 
     def _run_gemm(self, steps: int, rows: list[np.ndarray]) -> np.ndarray:
-        """gemm.step on two sets of buffers per batch size, used in turn: step s reads the parameters
-        step s - 1 wrote and writes the other set, so no step allocates."""
+        """gemm's step on two sets of buffers per batch size, used in turn: step s reads the
+        parameters step s - 1 wrote and writes the other set, so no step allocates. Which arrays a
+        step reads and writes depends only on its batch and its parity, so each such step's
+        ``gemm.program`` is built once, on first use, and called from then on; the initial
+        parameters are copied to where step -1 would have written them."""
         net, dt = self.network, self.network.np_dtype
         data = [(np.ascontiguousarray(self.x[r]), np.ascontiguousarray(self.y[r])) for r in rows]
-        buffers = {len(x): self._gemm_buffers(len(x)) for x, _ in data}
-        weights = [np.ascontiguousarray(w) for w in self.weights]
-        biases = [np.ascontiguousarray(b) for b in self.biases]
+        sets = [self._gemm_buffers(len(x))[s % 2] for s, (x, _) in enumerate(data * 2)]
+        n = len(data)
+        start = sets[2 * n - 1]
+        for to, source in zip(start.new_ws + start.new_bs, self.weights + self.biases, strict=True):
+            np.copyto(to, source)
         eta = np.asarray(self.eta, dtype=dt)[()]
+        programs: dict[int, list[gemm.Op]] = {}
         losses = np.empty(steps, dtype=dt)
-        for s in range(steps):
-            x, y = data[s % len(data)]
-            result = gemm.step(net, x, y, weights, biases, eta, buffers[len(x)][s % 2])
-            losses[s] = result.loss
-            weights, biases = result.new_ws, result.new_bs
-        self.weights = [w.copy() for w in weights]
-        self.biases = [b.copy() for b in biases]
+        with np.errstate(under="ignore"):
+            for s in range(steps):
+                key = s % (2 * n)
+                if key not in programs:
+                    x, y = data[key % n]
+                    before = sets[key - 1]
+                    programs[key] = gemm.program(net, x, y, before.new_ws, before.new_bs, eta, sets[key])
+                for op in programs[key]:
+                    op()
+                losses[s] = sets[key].loss
+        last = sets[(steps - 1) % (2 * n)]
+        self.weights = [w.copy() for w in last.new_ws]
+        self.biases = [b.copy() for b in last.new_bs]
         return losses
 
     def _gemm_buffers(self, batch: int) -> tuple[gemm.Buffers, gemm.Buffers]:

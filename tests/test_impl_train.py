@@ -8,7 +8,7 @@ import pytest
 
 from bpspec.cases import step_input
 from bpspec.contract import ContractError
-from bpspec.impl import adapter
+from bpspec.impl import adapter, gemm
 from bpspec.impl.train import Trainer, train
 
 STEPS = 10_000
@@ -112,3 +112,54 @@ def test_bad_batches(seed_000, batches):
     """UPD-3: batches list row indices of the data set."""
     with pytest.raises(ContractError):
         train(seed_000, 1, batches)
+
+
+@pytest.fixture(scope="module")
+def wide() -> dict:
+    """A network on the BLAS path (``gemm.worth_it`` for 5 samples or more): 12-40-3, 10 samples."""
+    rng = np.random.default_rng(11)
+    sizes = [12, 40, 3]
+    return {"layer_sizes": sizes, "activations": ["sigmoid", "tanh"], "activation_params": {},
+            "loss": "mse", "reduction": "mean", "learning_rate": 0.25, "dtype": "float64",
+            "conventions": {"hidden_delta_weights": "post_update", "bias_update": "true"},
+            "x": rng.uniform(-1, 1, (10, 12)), "y": rng.uniform(0, 1, (10, 3)),
+            "weights": [rng.normal(0, 0.5, (n_out, n_in))
+                        for n_in, n_out in zip(sizes, sizes[1:], strict=False)],
+            "biases": [rng.uniform(-0.1, 0.1, n_out) for n_out in sizes[1:]]}
+
+
+def gemm_steps(inp: dict, steps: int, batches: list[list[int]]) -> tuple[list, list, list]:
+    """``steps`` updates, each ``gemm.step`` on fresh buffers: (E_total of each, weights, biases)."""
+    network, arrays = adapter.parse(inp)
+    weights, biases, losses = arrays["weights"], arrays["biases"], []
+    for s in range(steps):
+        r = batches[s % len(batches)]
+        x, y = arrays["x"][r], arrays["y"][r]
+        b = gemm.step(network, x, y, weights, biases, arrays["learning_rate"][()],
+                      gemm.Buffers(inp["layer_sizes"], len(r), network.np_dtype))
+        losses.append(b.loss[()])
+        weights, biases = b.new_ws, b.new_bs
+    return losses, weights, biases
+
+
+@pytest.mark.parametrize("batches", [None, [[0, 2, 4, 6, 8], [1, 3, 5, 7, 9]],
+                                     [list(range(10)), [2, 5, 7], [1, 2, 3, 4, 5, 6]]],
+                         ids=["full", "two-equal", "three-sizes"])
+def test_gemm_engine_replays_the_step(wide, batches):
+    """UPD-3, UPD-4: the Trainer builds each step's gemm program once (per batch and parity) and
+    calls it again and again; over 7 updates, taken as 4 and then 3 from update 4 on, it computes
+    the bits of gemm.step called afresh each step. Run for 0 updates, it returns the parameters
+    it started from."""
+    trainer = Trainer(wide, "numpy")
+    rows = batches or [list(range(10))]
+    assert gemm.worth_it(wide["layer_sizes"], max(len(r) for r in rows))
+    first = trainer.run(4, batches)
+    losses = np.concatenate([first, trainer.run(3, batches, start=4)])
+    want, weights, biases = gemm_steps(wide, 7, rows)
+    np.testing.assert_array_equal(losses, want)
+    for got, exp in zip(trainer.weights + trainer.biases, weights + biases, strict=True):
+        np.testing.assert_array_equal(got, exp)
+    before = [w.copy() for w in trainer.weights + trainer.biases]
+    assert trainer.run(0, batches).size == 0
+    for got, exp in zip(trainer.weights + trainer.biases, before, strict=True):
+        np.testing.assert_array_equal(got, exp)
