@@ -15,9 +15,10 @@ and unstacked results stay bitwise identical. Every other operation is an in-pla
 ``Trainer``) makes two, each cut from one block of memory, and alternates them, so no step
 allocates; ``network.step`` makes one per call, whose arrays become its results. ``program`` gives
 the step as operations bound to their arrays, which such a caller builds once and calls every
-step; ``step`` performs the same operations at once. float16 and
-bfloat16 have no BLAS: their products are computed in float32 from float32 copies and rounded once
-(``bpspec.impl.dtypes``).
+step; ``step`` performs the same operations at once.
+
+float16 and bfloat16 have no BLAS: their products are computed in float32 from float32 copies and
+rounded once (``bpspec.impl.dtypes``).
 """
 
 from __future__ import annotations
