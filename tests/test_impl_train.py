@@ -145,21 +145,23 @@ def gemm_steps(inp: dict, steps: int, batches: list[list[int]]) -> tuple[list, l
 @pytest.mark.parametrize("batches", [None, [[0, 2, 4, 6, 8], [1, 3, 5, 7, 9]],
                                      [list(range(10)), [2, 5, 7], [1, 2, 3, 4, 5, 6]]],
                          ids=["full", "two-equal", "three-sizes"])
-def test_gemm_engine_replays_the_step(wide, batches):
+@pytest.mark.parametrize("dtype", ["float64", "bfloat16"])
+def test_gemm_engine_replays_the_step(wide, batches, dtype):
     """UPD-3, UPD-4: the Trainer builds each step's gemm program once (per batch and parity) and
     calls it again and again; over 7 updates, taken as 4 and then 3 from update 4 on, it computes
-    the bits of gemm.step called afresh each step. Run for 0 updates, it returns the parameters
-    it started from."""
+    the bits of gemm.step called afresh each step, in float64 and in bfloat16 (products in float32,
+    rounded once). Run for 0 updates, it returns the parameters it started from."""
+    wide = {**wide, "dtype": dtype}
     trainer = Trainer(wide, "numpy")
     rows = batches or [list(range(10))]
     assert gemm.worth_it(wide["layer_sizes"], max(len(r) for r in rows))
     first = trainer.run(4, batches)
     losses = np.concatenate([first, trainer.run(3, batches, start=4)])
     want, weights, biases = gemm_steps(wide, 7, rows)
-    np.testing.assert_array_equal(losses, want)
+    assert losses.tobytes() == np.array(want, dtype=losses.dtype).tobytes()
     for got, exp in zip(trainer.weights + trainer.biases, weights + biases, strict=True):
-        np.testing.assert_array_equal(got, exp)
+        assert got.dtype == exp.dtype and got.tobytes() == exp.tobytes()
     before = [w.copy() for w in trainer.weights + trainer.biases]
     assert trainer.run(0, batches).size == 0
     for got, exp in zip(trainer.weights + trainer.biases, before, strict=True):
-        np.testing.assert_array_equal(got, exp)
+        assert got.tobytes() == exp.tobytes()
