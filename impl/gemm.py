@@ -105,8 +105,7 @@ def program(network: Any, x: np.ndarray, y: np.ndarray, weights: Sequence[np.nda
     for a stack. Every decision (layout, conventions, accumulation) is taken here, so a caller that
     steps on the same arrays again and again (the ``Trainer``: one batch, the parameters the last
     step wrote in the other set of buffers) builds the list once and a step then costs its NumPy
-    calls and little else. Each ufunc's output is its third argument, given by position: bound by
-    keyword it would cost a ``partial`` call ~0.2 us more, a third of a small ufunc's own cost."""
+    calls and little else."""
     ops: list[Op] = []
     _operations(network, x, y, weights, biases, eta, buffers, lambda f, *args: ops.append(partial(f, *args)))
     return ops
@@ -120,7 +119,9 @@ def _operations(network: Any, x: np.ndarray, y: np.ndarray, weights: Sequence[np
                 biases: Sequence[np.ndarray], eta: Any, buffers: Buffers,
                 do: Callable[..., None]) -> None:
     """The step's operations in order, each handed to ``do`` as a function and its arguments:
-    ``step`` performs them, ``program`` binds them."""
+    ``step`` performs them, ``program`` binds them. Each ufunc's output is its third argument, given
+    by position: bound by keyword it would cost a ``partial`` call ~0.2 us more, a third of a small
+    ufunc's own cost."""
     dt = network.np_dtype
     acc = accumulator(dt)
     product = np.matmul if acc == dt else _matmul_in(acc)
